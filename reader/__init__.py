@@ -1,0 +1,83 @@
+"""Reader: a self-hosted read-aloud and voice dictation server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .cache import AudioCache
+from .config import Settings
+from .documents.store import DocumentStore
+from .speech.base import Synthesizer, Transcriber
+from .speech.service import SpeechService
+
+LOGGER = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Services:
+    """What the views share, kept in app.extensions["reader"]."""
+
+    settings: Settings
+    documents: DocumentStore
+    speech: SpeechService
+    transcriber: Transcriber
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    synthesizers: Mapping[str, Synthesizer] | None = None,
+    transcribers: Mapping[str, Transcriber] | None = None,
+) -> Flask:
+    """The app factory: tests pass what they need, wsgi.py passes nothing."""
+    from .speech.registry import build_synthesizer, build_transcriber
+    from .web import api, errors, pages, security
+
+    settings = (settings or Settings.from_env()).resolved()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_upload_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    if synthesizers is None:
+        names = [settings.tts, *(n for n in settings.extra_tts if n != settings.tts)]
+        synthesizers = {name: build_synthesizer(name, settings) for name in names}
+    if transcribers is None:
+        transcribers = {settings.stt: build_transcriber(settings.stt, settings)}
+    if settings.stt not in transcribers:
+        raise ValueError(f"Dictation engine {settings.stt!r} is not configured")
+
+    cache = AudioCache(settings.cache_dir, settings.cache_size_mb)
+    services = Services(
+        settings=settings,
+        documents=DocumentStore(Path(settings.data_dir) / "documents"),
+        speech=SpeechService(
+            synthesizers, cache, default_engine=settings.tts, default_voice=settings.default_voice
+        ),
+        transcriber=transcribers[settings.stt],
+    )
+    app.extensions["reader"] = services
+
+    errors.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app
+
+
+def services(app: Any = None) -> Services:
+    """The Services of the current (or given) app."""
+    from flask import current_app
+
+    return (app or current_app).extensions["reader"]  # type: ignore[no-any-return]

@@ -1,0 +1,119 @@
+"""Settings: every option declared once, with its environment variable, default and help."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, env: str, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+def _default_state_dir() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return str(Path(base) / "reader")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Reader's configuration. Built from the environment in `from_env`, nowhere else."""
+
+    data_dir: str = _setting(
+        "", "READER_DATA_DIR",
+        "Where documents are stored (they survive restarts). Default: ~/.local/state/reader.",
+    )
+    cache_dir: str = _setting(
+        "", "READER_CACHE_DIR", "Audio cache directory. Default: audio-cache inside READER_DATA_DIR."
+    )
+    cache_size_mb: int = _setting(
+        1024, "READER_CACHE_SIZE_MB", "Upper bound of the audio cache in MB (least recently used evicted)."
+    )
+    tts: str = _setting("piper", "READER_TTS", "Engine for reading: piper, espeak.")
+    extra_tts: tuple[str, ...] = _setting(
+        ("espeak",), "READER_EXTRA_TTS",
+        "More reading engines to offer voices from, comma-separated (empty for none).",
+    )
+    stt: str = _setting("whisper", "READER_STT", "Engine for dictation: whisper.")
+    default_voice: str = _setting(
+        "", "READER_DEFAULT_VOICE",
+        "Voice used when none is asked for, as engine:name (e.g. espeak:en-us). Default: the reading engine's own.",
+    )
+    default_format: str = _setting("mp3", "READER_DEFAULT_FORMAT", "Audio format when none is asked for.")
+    piper_model: str = _setting(
+        "", "READER_PIPER_MODEL", "Path of a Piper .onnx voice. Default: the packaged en_US joe voice."
+    )
+    piper_config: str = _setting(
+        "", "READER_PIPER_CONFIG", "Path of the voice's .onnx.json. Default: the model path + .json."
+    )
+    whisper_model: str = _setting(
+        "", "READER_WHISPER_MODEL",
+        "Path of a CTranslate2 Whisper model directory. Default: the packaged tiny.en model.",
+    )
+    whisper_threads: int = _setting(2, "READER_WHISPER_THREADS", "CPU threads per Whisper transcription.")
+    max_text_chars: int = _setting(
+        500_000, "READER_MAX_TEXT_CHARS", "Longest pasted text accepted, in characters."
+    )
+    max_speech_chars: int = _setting(
+        4_000, "READER_MAX_SPEECH_CHARS", "Longest text accepted by POST /api/speech, in characters."
+    )
+    max_upload_mb: int = _setting(
+        25, "READER_MAX_UPLOAD_MB", "Largest request body (uploads, recordings) in MB."
+    )
+    max_audio_seconds: int = _setting(
+        300, "READER_MAX_AUDIO_SECONDS", "Longest recording accepted for transcription, in seconds."
+    )
+    workers: int = _setting(3, "READER_WORKERS", "gunicorn worker processes for `reader serve`.")
+    threads: int = _setting(4, "READER_THREADS", "Threads per gunicorn worker.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every READER_* variable; unknown values raise ValueError naming the variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None or raw == "" and f.type != "tuple[str, ...]":
+                continue
+            values[f.name] = _parse(f, raw)
+        return cls(**values).resolved()
+
+    def resolved(self) -> Settings:
+        """Fill in the defaults that depend on other settings."""
+        data_dir = self.data_dir or _default_state_dir()
+        cache_dir = self.cache_dir or str(Path(data_dir) / "audio-cache")
+        return dataclasses.replace(self, data_dir=data_dir, cache_dir=cache_dir)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "int":
+            value = int(raw)
+            if value < 0:
+                raise ValueError("must not be negative")
+            return value
+        if kind == "tuple[str, ...]":
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
+        return raw.strip()
+    except ValueError as exc:
+        raise ValueError(f"{f.metadata['env']}={raw!r}: {exc}") from exc
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for every setting: the README table is checked against this."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        rows.append((f.metadata["env"], str(default), f.metadata["help"]))
+    return rows

@@ -1,0 +1,51 @@
+"""Blocks -> Document: segment each block into sentences and derive the id and title."""
+
+from __future__ import annotations
+
+from ..text.segment import segment
+from .model import Block, Document, Sentence, document_id
+
+TITLE_CHARS = 80
+
+
+def build_document(
+    blocks: list[Block],
+    *,
+    source: str,
+    language: str = "en",
+    title: str | None = None,
+    skipped: tuple[str, ...] = (),
+    url: str | None = None,
+) -> Document:
+    """Segment blocks into sentences with offsets into each block's text."""
+    sentences: list[Sentence] = []
+    for block in blocks:
+        for start, end in segment(block.text):
+            sentences.append(
+                Sentence(index=len(sentences), block=block.index, start=start, end=end,
+                         text=block.text[start:end])
+            )
+    return Document(
+        id=document_id(blocks, language=language),
+        title=title or _title(blocks),
+        language=language,
+        source=source,
+        blocks=tuple(blocks),
+        sentences=tuple(sentences),
+        skipped=skipped,
+        url=url,
+    )
+
+
+def _title(blocks: list[Block]) -> str:
+    for block in blocks:
+        if block.kind == "heading":
+            return _shorten(block.text)
+    return _shorten(blocks[0].text) if blocks else "Untitled"
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= TITLE_CHARS:
+        return text
+    cut = text.rfind(" ", 0, TITLE_CHARS - 1)
+    return text[: cut if cut > 20 else TITLE_CHARS - 1].rstrip(" ,;:") + "…"

