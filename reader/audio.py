@@ -20,12 +20,13 @@ class Format:
     container: str | None  # None: raw samples, no container
     codec: str
     rates: tuple[int, ...]  # sample rates the codec accepts; first is preferred
+    bit_rate: int = 0  # 0: the codec's default (lossless formats)
 
 
 FORMATS: dict[str, Format] = {
-    "mp3": Format("mp3", "audio/mpeg", "mp3", "libmp3lame", (22050, 24000, 16000, 44100, 48000)),
-    "opus": Format("opus", "audio/ogg; codecs=opus", "ogg", "libopus", (48000, 24000, 16000)),
-    "aac": Format("aac", "audio/aac", "adts", "aac", (22050, 24000, 16000, 44100, 48000)),
+    "mp3": Format("mp3", "audio/mpeg", "mp3", "libmp3lame", (22050, 24000, 16000, 44100, 48000), 64000),
+    "opus": Format("opus", "audio/ogg; codecs=opus", "ogg", "libopus", (48000, 24000, 16000), 32000),
+    "aac": Format("aac", "audio/aac", "adts", "aac", (22050, 24000, 16000, 44100, 48000), 64000),
     "flac": Format("flac", "audio/flac", "flac", "flac", ()),
     "wav": Format("wav", "audio/wav", "wav", "pcm_s16le", ()),
     # Like OpenAI's "pcm": 24 kHz, 16-bit signed little-endian, mono, no header.
@@ -71,13 +72,9 @@ def encode(samples: np.ndarray, rate: int, fmt: str) -> bytes:
         return samples.astype("<i2").tobytes()
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=spec.container) as out:
-        stream = out.add_stream(spec.codec, rate=out_rate, layout="mono")
-        if spec.name == "mp3":
-            stream.bit_rate = 64000
-        elif spec.name == "aac":
-            stream.bit_rate = 64000
-        elif spec.name == "opus":
-            stream.bit_rate = 32000
+        stream: av.AudioStream = out.add_stream(spec.codec, rate=out_rate, layout="mono")  # type: ignore[assignment]
+        if spec.bit_rate:
+            stream.bit_rate = spec.bit_rate
         sample_format = stream.codec_context.format.name
         resampler = av.AudioResampler(format=sample_format, layout="mono", rate=out_rate)
         # Feed in frames of a codec-friendly size; the resampler re-chunks as needed.

@@ -67,7 +67,8 @@ class PiperSynthesizer:
         piper_voice = self._loaded()
         rate = int(piper_voice.config.sample_rate)
         parts = [np.zeros(int(rate * LEAD_IN_SECONDS), dtype=np.int16)]
-        # The phonemiser calls into the process-wide libespeak-ng: serialise with eSpeak.
+        # Piper's phonemiser is its own built-in copy of eSpeak NG (piper/espeakbridge.so),
+        # a global singleton too: the lock keeps two threads out of it at once.
         with ESPEAK_LOCK:
             phonemes = piper_voice.phonemize(text)
         for sentence_phonemes in phonemes:

@@ -75,7 +75,7 @@ def _format_arg() -> str:
     return request.args.get("format") or services().settings.default_format
 
 
-def _audio_response(entry: CachedAudio, hit: bool) -> Response:
+def _audio_response(entry: CachedAudio, hit: bool) -> Any:
     resp = Response(entry.audio, mimetype=entry.mime)
     resp.headers["X-Reader-Cache"] = "hit" if hit else "miss"
     resp.headers["Cache-Control"] = f"public, max-age={AUDIO_MAX_AGE}, immutable"
