@@ -31,6 +31,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 # The app is built in each worker, after fork: engines load lazily there.
                 "preload_app": False,
             }
+            # gunicorn 25+ opens a runtime-control socket by default; Reader needs none, and
+            # two servers on one machine would contend for the same path.
+            if "control_socket_disable" in self.cfg.settings:
+                options["control_socket_disable"] = True
             for key, value in options.items():
                 self.cfg.set(key, value)
 

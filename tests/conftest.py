@@ -140,11 +140,11 @@ def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("READER_", "AZURE_", "OPENAI_"))}
     environ.update({"READER_DATA_DIR": str(data_dir), "READER_WORKERS": str(workers)})
     environ.update(env or {})
-    log = open(data_dir.parent / f"server-{port}.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reader.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )
+    with open(data_dir.parent / f"server-{port}.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reader.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/healthz", proc)

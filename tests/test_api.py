@@ -223,9 +223,12 @@ def test_document_text_over_the_limit(make_app: Any) -> None:
 
 def test_request_body_over_the_upload_limit(make_app: Any) -> None:
     client = make_app(max_upload_mb=1).test_client()
-    big = b"x" * (1024 * 1024 + 10)
-    problem_of(client.post("/api/transcriptions", data={"file": (io.BytesIO(big), "a.wav")},
-                           content_type="multipart/form-data"), 413)
+    boundary = "b0undary"
+    big = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n".encode()
+           + b"x" * (1024 * 1024 + 10) + f"\r\n--{boundary}--\r\n".encode())
+    body = problem_of(client.post("/api/transcriptions", data=big,
+                                  content_type=f"multipart/form-data; boundary={boundary}"), 413)
+    assert "1 MB" in body["detail"]
 
 
 def test_not_json(client: Any) -> None:

@@ -73,17 +73,18 @@ def test_cache_key_covers_what_changes_the_audio() -> None:
 
 
 def test_cache_is_bounded_and_evicts_least_recently_used(tmp_path: Path) -> None:
-    cache = AudioCache(str(tmp_path / "c"), size_mb=1)
-    blob = np.random.default_rng(0).bytes(200 * 1024)
+    cache = AudioCache(str(tmp_path / "c"), size_mb=2)
+    blob = np.random.default_rng(0).bytes(50 * 1024)  # about 6 s of speech as mp3
 
     def entry(i: int) -> CachedAudio:
         return CachedAudio(audio=blob + bytes([i]), mime="audio/mpeg", duration=1.0, words=(), etag=str(i))
 
-    for i in range(12):
+    for i in range(100):  # 5 MB of audio into a 2 MB cache
         cache.get_or_create(f"k{i}", lambda i=i: entry(i))
         cache.get("k0")  # keep k0 in use
     stats = cache.stats()
-    assert stats["bytes"] <= 1024 * 1024 + 256 * 1024  # diskcache culls just after the limit
+    assert stats["bytes"] <= 2 * 1024 * 1024 + 128 * 1024  # diskcache culls just after the limit
+    assert stats["entries"] < 50
     assert cache.get("k0") is not None
     assert cache.get("k1") is None
     cache.close()
