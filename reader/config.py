@@ -67,6 +67,59 @@ class Settings:
     max_audio_seconds: int = _setting(
         300, "READER_MAX_AUDIO_SECONDS", "Longest recording accepted for transcription, in seconds."
     )
+    allow_private_urls: bool = _setting(
+        False, "READER_ALLOW_PRIVATE_URLS",
+        "Allow fetching from private, loopback and link-local addresses (for tests and intranets).",
+    )
+    fetch_connect_timeout: float = _setting(5.0, "READER_FETCH_CONNECT_TIMEOUT", "Seconds to connect when fetching a URL.")
+    fetch_timeout: float = _setting(20.0, "READER_FETCH_TIMEOUT", "Total seconds a URL fetch may take.")
+    max_download_mb: int = _setting(20, "READER_MAX_DOWNLOAD_MB", "Largest web page or PDF fetched from a URL, in MB.")
+    pronunciations: str = _setting(
+        "", "READER_PRONUNCIATIONS", "Path of a JSON or TOML pronunciation list applied for every engine."
+    )
+    azure_endpoint: str = _setting("", "AZURE_OPENAI_ENDPOINT", "Azure OpenAI endpoint, https://NAME.openai.azure.com.")
+    azure_api_key: str = _setting(
+        "", "AZURE_OPENAI_API_KEY", "Azure OpenAI key. Without it, Microsoft Entra ID (DefaultAzureCredential) is used."
+    )
+    azure_api_version: str = _setting("2025-04-01-preview", "OPENAI_API_VERSION", "Azure OpenAI API version.")
+    azure_tts_deployment: str = _setting(
+        "gpt-4o-mini-tts", "READER_AZURE_TTS_DEPLOYMENT", "Azure deployment name for reading."
+    )
+    azure_stt_deployment: str = _setting(
+        "gpt-4o-transcribe", "READER_AZURE_STT_DEPLOYMENT", "Azure deployment name for dictation."
+    )
+    azure_scope: str = _setting(
+        "https://cognitiveservices.azure.com/.default", "READER_AZURE_SCOPE", "Entra ID token scope."
+    )
+    openai_api_key: str = _setting("", "OPENAI_API_KEY", "Key for the openai engine.")
+    openai_base_url: str = _setting(
+        "", "OPENAI_BASE_URL", "Base URL of an OpenAI-compatible service (default: OpenAI's)."
+    )
+    openai_tts_model: str = _setting("gpt-4o-mini-tts", "READER_OPENAI_TTS_MODEL", "Model for reading with the openai engine.")
+    openai_stt_model: str = _setting("gpt-4o-transcribe", "READER_OPENAI_STT_MODEL", "Model for dictation with the openai engine.")
+    cloud_voices: tuple[str, ...] = _setting(
+        ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer",
+         "verse", "marin", "cedar"),
+        "READER_CLOUD_VOICES", "Cloud voices offered, comma-separated.",
+    )
+    cloud_timeout: float = _setting(30.0, "READER_CLOUD_TIMEOUT", "Seconds before a cloud request times out.")
+    cloud_retries: int = _setting(2, "READER_CLOUD_RETRIES", "Retries of a cloud request (429, 5xx, timeouts).")
+    cloud_concurrency: int = _setting(
+        4, "READER_CLOUD_CONCURRENCY", "Cloud syntheses at once per deployment, per worker."
+    )
+    allow_free_instructions: bool = _setting(
+        False, "READER_ALLOW_FREE_INSTRUCTIONS", "Let users send their own style instructions to cloud voices."
+    )
+    fallback: bool = _setting(
+        False, "READER_FALLBACK", "When a cloud voice fails or is over budget, read with the offline voice."
+    )
+    daily_char_budget: int = _setting(
+        0, "READER_DAILY_CHAR_BUDGET", "Characters of cloud synthesis per client per day (0: no limit)."
+    )
+    api_token: str = _setting("", "READER_API_TOKEN", "Bearer token required on /v1 endpoints (empty: none).")
+    cors_origins: tuple[str, ...] = _setting(
+        (), "READER_CORS_ORIGINS", "Origins allowed to use dictate.js and the API from other sites, comma-separated."
+    )
     workers: int = _setting(3, "READER_WORKERS", "gunicorn worker processes for `reader serve`.")
     threads: int = _setting(4, "READER_THREADS", "Threads per gunicorn worker.")
 
@@ -101,6 +154,18 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
             if value < 0:
                 raise ValueError("must not be negative")
             return value
+        if kind == "float":
+            number = float(raw)
+            if number < 0:
+                raise ValueError("must not be negative")
+            return number
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError("expected true or false")
         if kind == "tuple[str, ...]":
             return tuple(p.strip() for p in raw.split(",") if p.strip())
         return raw.strip()
@@ -115,5 +180,7 @@ def settings_table() -> list[tuple[str, str, str]]:
         default = f.default
         if isinstance(default, tuple):
             default = ",".join(default)
+        elif isinstance(default, bool):
+            default = "true" if default else "false"
         rows.append((f.metadata["env"], str(default), f.metadata["help"]))
     return rows
