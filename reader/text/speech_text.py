@@ -1,19 +1,30 @@
-"""The text an engine speaks for a sentence, with a map back to the sentence's characters."""
+"""The text an engine speaks for a sentence, with a map back to the sentence's characters.
+
+Normalisation runs per sentence on every request, so it is one precompiled regex
+alternation scanned once over the sentence; each match is handed to a small function that
+returns the spoken pieces, each tied to the exact source span it replaces. Characters that
+are not replaced map to themselves, so highlighting and "read from here" stay exact.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-_SPACE = re.compile(r"\s+")
+from . import numbers as num
+from .pronounce import EMPTY, Pronunciations, load_pronunciations
+
+__all__ = ["SpokenText", "spoken_text", "Pronunciations", "load_pronunciations"]
 
 
 @dataclass(frozen=True)
 class SpokenText:
-    """`text` is sent to the engine; `source[i]` is the sentence offset of `text[i]`."""
+    """`text` is sent to the engine; `text[i]` comes from `sentence[source[i]:ends[i]]`."""
 
     text: str
     source: tuple[int, ...]
+    ends: tuple[int, ...] = ()  # empty: every character is its own source character
 
     def to_source(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the spoken text back to a span of the sentence."""
@@ -21,24 +32,401 @@ class SpokenText:
             return (0, 0)
         start = min(max(start, 0), len(self.source) - 1)
         last = min(max(end - 1, start), len(self.source) - 1)
-        return self.source[start], self.source[last] + 1
+        stop = self.ends[last] if self.ends else self.source[last] + 1
+        return self.source[start], stop
+
+    def words(self) -> list[tuple[int, int, int, int]]:
+        """(spoken start, spoken end, source start, source end) of each spoken word."""
+        return [(m.start(), m.end(), *self.to_source(m.start(), m.end())) for m in _WORD.finditer(self.text)]
 
 
-def spoken_text(sentence: str) -> SpokenText:
-    """Collapse runs of white space; every other character is spoken as written."""
-    out: list[str] = []
-    source: list[int] = []
+_WORD = re.compile(r"\S+")
+# A spoken word replacing a symbol or number stays glued only to these ("(five)", "pre-1990").
+_NO_SPACE_AFTER = frozenset(" ([{“‘-–—/#$€£¥₹@_")
+Piece = tuple[str, int, int]  # what to say, and the source span it replaces
+
+
+class _Builder:
+    """Accumulates spoken characters, each with the source span it stands for."""
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence = sentence
+        self.chars: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.glue = False  # after a replaced piece: a following letter or digit needs a space
+
+    def _put(self, char: str, start: int, end: int) -> None:
+        if char.isspace():
+            if self.chars and self.chars[-1] != " ":
+                self.chars.append(" ")
+                self.starts.append(start)
+                self.ends.append(end)
+            self.glue = False
+            return
+        if self.glue and (char.isalnum() or char == "_") and self.chars and self.chars[-1] != " ":
+            self._put(" ", start, end)
+        self.glue = False
+        self.chars.append(char)
+        self.starts.append(start)
+        self.ends.append(end)
+
+    def verbatim(self, start: int, end: int) -> None:
+        for i in range(start, end):
+            self._put(self.sentence[i], i, i + 1)
+
+    def replace(self, say: str, start: int, end: int) -> None:
+        if not say:
+            return
+        if self.chars and self.chars[-1] not in _NO_SPACE_AFTER and say[0].isalnum():
+            self._put(" ", start, end)
+        for char in say:
+            self._put(char, start, end)
+        self.glue = True
+
+    def result(self) -> SpokenText:
+        while self.chars and self.chars[-1] == " ":
+            self.chars.pop(), self.starts.pop(), self.ends.pop()
+        return SpokenText("".join(self.chars), tuple(self.starts), tuple(self.ends))
+
+
+def spoken_text(sentence: str, *, lang: str = "en", pronunciations: Pronunciations | None = None) -> SpokenText:
+    """The sentence as an engine should hear it: pronunciation list first, then English rules."""
+    out = _Builder(sentence)
+    # eSpeak's other-language voices read their own numbers; English words would be wrong.
+    between: Callable[[_Builder, int, int], None] = _rules if lang.lower().startswith("en") else _Builder.verbatim
     pos = 0
-    stripped_start = len(sentence) - len(sentence.lstrip())
-    body = sentence.strip()
-    for match in _SPACE.finditer(body):
-        for i in range(pos, match.start()):
-            out.append(body[i])
-            source.append(stripped_start + i)
-        out.append(" ")
-        source.append(stripped_start + match.start())
-        pos = match.end()
-    for i in range(pos, len(body)):
-        out.append(body[i])
-        source.append(stripped_start + i)
-    return SpokenText("".join(out), tuple(source))
+    for start, end, say in (pronunciations or EMPTY).matches(sentence):
+        between(out, pos, start)
+        out.replace(say, start, end)
+        pos = end
+    between(out, pos, len(sentence))
+    return out.result()
+
+
+def _rules(out: _Builder, pos: int, endpos: int) -> None:
+    """Apply the English rules to sentence[pos:endpos], writing into `out`."""
+    sentence = out.sentence
+    for m in _RULES.finditer(sentence, pos, endpos):
+        out.verbatim(pos, m.start())
+        pieces = _HANDLERS[m.lastgroup or ""](m)
+        cursor = m.start()
+        for say, start, end in pieces or ():
+            out.verbatim(cursor, start)
+            out.replace(say, start, end)
+            cursor = end
+        out.verbatim(cursor, m.end())
+        pos = m.end()
+    out.verbatim(pos, endpos)
+
+
+# -- context helpers ------------------------------------------------------------------------
+
+_NEXT_WORD = re.compile(r"\s*([\"“'‘(]?)(\S*)")
+_PREV_WORD = re.compile(r"(?:(\S+)\s+)?(\S+)\s+\Z")
+_SENTENCE_END = re.compile(r"[\s\"”’')\]]*\Z")
+
+
+def _next_word(m: re.Match[str]) -> str:
+    found = _NEXT_WORD.match(m.string, m.end())
+    return found.group(2) if found else ""
+
+
+def _prev_word(m: re.Match[str], back: int = 1) -> str:
+    """The word before the match (back=2: the one before that)."""
+    found = _PREV_WORD.search(m.string, max(0, m.start() - 60), m.start())
+    return (found.group(3 - back) or "") if found else ""
+
+
+def _ends_sentence(m: re.Match[str]) -> bool:
+    """Whether only closing punctuation follows: the period it ate also ended the sentence."""
+    return m.group().endswith(".") and _SENTENCE_END.match(m.string, m.end()) is not None
+
+
+def _int(text: str) -> int:
+    return int("".join(c for c in text if c.isdigit()))
+
+
+def _capitalised(word: str) -> bool:
+    return bool(word) and word[0].isupper() and not word.isupper()
+
+
+# -- handlers: a match -> spoken pieces (None: leave it as written) -------------------------
+
+Handler = Callable[[re.Match[str]], "list[Piece] | None"]
+
+_SPELL = {".": "dot", "/": "slash", "-": "dash", "_": "underscore", "@": "at", "~": "tilde",
+          ":": "colon", "+": "plus", "=": "equals", "&": "and", "%": "percent", "#": "hash"}
+_SPELL_SPLIT = re.compile(r"([./\-_@~:+=&%#])")
+
+
+def _spell(text: str) -> str:
+    """"john.smith@example.com" -> "john dot smith at example dot com"."""
+    parts = (_SPELL.get(p, p) for p in _SPELL_SPLIT.split(text))
+    return " ".join(p for p in parts if p)
+
+
+def _url(m: re.Match[str]) -> list[Piece]:
+    # The scheme, "www.", query and fragment carry nothing a listener needs.
+    body = _URL_NOISE.sub("", m.group()).split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    return [(_spell(body), m.start(), m.end())]
+
+
+_URL_NOISE = re.compile(r"^(?:[a-z]+://)?(?:www\.)?", re.I)
+
+
+def _email(m: re.Match[str]) -> list[Piece]:
+    return [(_spell(m.group()), m.start(), m.end())]
+
+
+def _money(m: re.Match[str]) -> list[Piece]:
+    scale = m.group("scale1") or m.group("scale2") or ""
+    return [(num.money(m.group("cur"), m.group("amt"), scale), m.start(), m.end())]
+
+
+def _day_date(m: re.Match[str]) -> list[Piece]:
+    y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+    return [(num.date(y, mo, d), m.start(), m.end())]
+
+
+def _slash_date(m: re.Match[str]) -> list[Piece]:
+    a, b, y = int(m.group("sa")), int(m.group("sb")), m.group("sy")
+    full_year = int(y) if len(y) == 4 else 2000 + int(y) if int(y) < 50 else 1900 + int(y)
+    if 1 <= a <= 12 < b <= 31:
+        month, day = a, b
+    elif 1 <= b <= 12 < a <= 31:
+        month, day = b, a
+    else:  # 03/04/2024 is March or April by country: say what is written, do not guess
+        parts = [num.number(m.group("sa")), num.number(m.group("sb")), num.year(full_year)]
+        return [(" slash ".join(parts), m.start(), m.end())]
+    return [(num.date(full_year, month, day), m.start(), m.end())]
+
+
+def _month_date(m: re.Match[str]) -> list[Piece]:
+    month = num.MONTH_NUMBERS[m.group("mon").rstrip(".").lower()]
+    pieces = [(num.MONTHS[month - 1], m.start("mon"), m.end("mon"))]
+    pieces.append((num.ordinal(_int(m.group("mday"))), m.start("mday"), m.end("mday")))
+    if m.group("myear"):
+        pieces.append((num.year(int(m.group("myear"))), m.start("myear"), m.end("myear")))
+    return pieces
+
+
+def _day_month(m: re.Match[str]) -> list[Piece]:
+    month = num.MONTH_NUMBERS[m.group("dmon").rstrip(".").lower()]
+    pieces = [(f"the {num.ordinal(_int(m.group('dday')))} of", m.start("dday"), m.end("dday"))]
+    pieces.append((num.MONTHS[month - 1], m.start("dmon"), m.end("dmon")))
+    if m.group("dyear"):
+        pieces.append((num.year(int(m.group("dyear"))), m.start("dyear"), m.end("dyear")))
+    return pieces
+
+
+def _ampm(m: re.Match[str], group: str) -> list[Piece]:
+    if not m.group(group):
+        return []
+    letters = " ".join(c for c in m.group(group).lower() if c.isalpha())
+    return [(letters + ("." if _ends_sentence(m) else ""), m.start(group), m.end(group))]
+
+
+def _time(m: re.Match[str]) -> list[Piece]:
+    second = int(m.group("ts")) if m.group("ts") else None
+    said = num.clock(int(m.group("th")), int(m.group("tm")), second, twelve_hour=bool(m.group("tap")))
+    return [(said, m.start("th"), m.end("ts") if second is not None else m.end("tm")), *_ampm(m, "tap")]
+
+
+def _hour(m: re.Match[str]) -> list[Piece]:
+    return [(num.cardinal(int(m.group("hh"))), m.start("hh"), m.end("hh")), *_ampm(m, "hap")]
+
+
+def _decade(m: re.Match[str]) -> list[Piece]:
+    century = m.group("dc")
+    said = num.plural(num.year(int(century)) if century else num.cardinal(int(m.group("ds") or m.group("dd"))))
+    return [(said, m.start(), m.end())]
+
+
+def _ordinal(m: re.Match[str]) -> list[Piece]:
+    return [(num.ordinal(_int(m.group("on"))), m.start(), m.end())]
+
+
+def _phone(m: re.Match[str]) -> list[Piece]:
+    groups = re.findall(r"\+?\d+", m.group())
+    said = ", ".join(("plus " if g.startswith("+") else "") + num.digits(g) for g in groups)
+    return [(said, m.start(), m.end())]
+
+
+def _version(m: re.Match[str]) -> list[Piece]:
+    parts = m.group().split(".")
+    joiner = " dot " if len(parts) == 4 else " point "  # four parts: an IP address
+    return [(joiner.join(num.cardinal(int(p)) if len(p) < 16 else num.digits(p) for p in parts), m.start(), m.end())]
+
+
+def _fraction(m: re.Match[str]) -> list[Piece]:
+    a, b = int(m.group("fa")), int(m.group("fb"))
+    if (a, b) == (24, 7):
+        said = "twenty-four seven"
+    elif 0 < a < b <= 10:
+        said = num.fraction(a, b)
+    else:
+        said = f"{num.cardinal(a)} {num.cardinal(b)}"  # "50/50", "9/11"
+    return [(said, m.start(), m.end())]
+
+
+def _number(m: re.Match[str]) -> list[Piece]:
+    text, unit = m.group("n"), m.group("unit")
+    sign = m.group("neg") or ""
+    if unit and (unit in num.UNITS_GLUED_ONLY and m.group("usp")
+                 or unit in num.UNITS_SPACED_ONLY and not m.group("usp")):
+        unit = None
+    if not unit and not sign and len(text) == 4 and text.isdigit() and 1100 <= int(text) <= 2099:
+        said = num.year(int(text))  # a bare four-digit number in prose is nearly always a year
+    else:
+        said = num.number(sign + text)
+    pieces = [(said, m.start(), m.end("n"))]
+    if unit:
+        singular, plural = num.UNITS[unit]
+        pieces.append((singular if num.is_one(text) and not sign else plural, m.start("unit"), m.end("unit")))
+    return pieces
+
+
+def _dash(m: re.Match[str]) -> list[Piece] | None:
+    # A range joins two numbers; "i5-9300H" and "787-9" style model names are left alone.
+    left = _LEFT_NUMBER.search(m.string, max(0, m.start() - 24), m.start())
+    right = _RIGHT_NUMBER.match(m.string, m.end())
+    if left is None or left.group(1) or right is None or right.group(1):
+        return None
+    return [("to", m.start(), m.end())]
+
+
+_LEFT_NUMBER = re.compile(r"([A-Za-z_]?)[\d,.]+\Z")
+_RIGHT_NUMBER = re.compile(r"[$€£]?[\d,.]*\d([A-Z]|-\d)?")
+
+
+# Capitalised words that are not names: "In IV therapy" is an acronym, not "in four".
+_FUNCTION_WORDS = frozenset(
+    "A An The And Or But Of In On At To For With By From As Is Was Are Were If So Than Then"
+    " Its It This That These Those Our Their His Her My Your No Not Via Per".split()
+)
+
+
+def _roman(m: re.Match[str]) -> list[Piece] | None:
+    text, prev = m.group(), _prev_word(m).rstrip(",")
+    if len(text) == 1 and m.string[m.end():m.end() + 1] == "." and _SENTENCE_END.match(m.string, m.end() + 1) is None:
+        return None  # an initial: "John I. Smith"
+    name_like = _capitalised(prev) and prev not in _FUNCTION_WORDS
+    said = num.roman_words(text, prev, _prev_word(m, 2), _next_word(m), name_like=name_like)
+    return [(said, m.start(), m.end())] if said else None
+
+
+_TITLE_ABBR = {"Dr": "Doctor", "St": "Saint"}
+_PLACE_ABBR = {"Dr": "Drive", "St": "Street"}
+_BEFORE_NUMBER = {
+    "No": "number", "no": "number", "Nos": "numbers", "nos": "numbers", "Vol": "volume",
+    "vol": "volume", "pp": "pages", "p": "page", "Ch": "chapter", "ch": "chapter", "Fig": "figure",
+    "fig": "figure", "Figs": "figures", "Eq": "equation", "Sec": "section", "Art": "article",
+    "para": "paragraph", "Ref": "reference", "Op": "opus", "Tel": "telephone", "Ext": "extension",
+}
+_ALWAYS = {
+    "e.g.": "for example", "E.g.": "For example", "i.e.": "that is", "I.e.": "That is",
+    "etc.": "et cetera", "vs.": "versus", "vs": "versus", "et al.": "and others",
+    "approx.": "approximately", "cf.": "compare", "viz.": "namely", "Mr.": "Mister", "Mr": "Mister",
+    "Mrs.": "Missus", "Mrs": "Missus", "Ms.": "Miz", "Ms": "Miz", "Prof.": "Professor",
+    "Sen.": "Senator", "Rep.": "Representative", "Gov.": "Governor", "Gen.": "General",
+    "Capt.": "Captain", "Lt.": "Lieutenant", "Col.": "Colonel", "Sgt.": "Sergeant",
+    "Rev.": "Reverend", "Jr.": "Junior", "Sr.": "Senior", "Ave.": "Avenue", "Rd.": "Road",
+    "Blvd.": "Boulevard", "Mt.": "Mount", "Ft.": "Fort", "Corp.": "Corporation",
+    "Inc.": "Incorporated", "Ltd.": "Limited", "Bros.": "Brothers", "Dept.": "Department",
+    "Univ.": "University", "Tue.": "Tuesday", "Tues.": "Tuesday", "Thu.": "Thursday",
+    "Thur.": "Thursday", "Thurs.": "Thursday", "Fri.": "Friday",
+    **{f"{a.capitalize()}.": num.MONTHS[num.MONTH_NUMBERS[a] - 1]
+       for a in "jan feb mar apr jun jul aug sep sept oct nov dec".split()},
+}
+
+
+def _abbreviation(m: re.Match[str]) -> list[Piece] | None:
+    text = m.group()
+    stem = text.rstrip(".")
+    said = _ALWAYS.get(text)
+    if said is None and stem in _BEFORE_NUMBER:
+        nxt = _next_word(m)
+        if not nxt[:1].isdigit() and not (stem in ("Vol", "vol") and num.roman(nxt.rstrip(".,;:")) is not None):
+            return None  # "No." alone is the word no
+        said = _BEFORE_NUMBER[stem]
+        if stem[0].isupper() and not m.string[:m.start()].strip():
+            said = said.capitalize()  # "Vol. 3 is out." opens the sentence
+    elif said is None and stem in _TITLE_ABBR:
+        nxt, prev = _next_word(m), _prev_word(m)
+        place = (_capitalised(prev) or prev[:1].isdigit()) and prev not in _FUNCTION_WORDS
+        said = _PLACE_ABBR[stem] if place and not _capitalised(nxt) else _TITLE_ABBR[stem]
+    if said is None:
+        return None
+    return [(said + ("." if _ends_sentence(m) else ""), m.start(), m.end())]
+
+
+def _symbol(m: re.Match[str]) -> list[Piece] | None:
+    char = m.group()
+    if char == "/":
+        before = _PREV_SLASH.search(m.string, max(0, m.start() - 20), m.start())
+        after = _NEXT_SLASH.match(m.string, m.end())
+        left, right = (before.group() if before else ""), (after.group() if after else "")
+        said = " " if left.isupper() or right.isupper() or {left, right} & {"and", "or"} else " or "
+        return [(said, m.start(), m.end())]
+    if char == "#":
+        return [("number" if m.string[m.end():m.end() + 1].isdigit() else "hashtag", m.start(), m.end())]
+    return [(_SYMBOLS[char], m.start(), m.end())]
+
+
+_PREV_SLASH = re.compile(r"[A-Za-z]+\Z")
+_NEXT_SLASH = re.compile(r"[A-Za-z]+")
+_SYMBOLS = {"&": "and", "+": "plus", "=": "equals", "±": "plus or minus", "×": "times", "÷": "divided by",
+            "§": "section", "~": "about", "≈": "approximately", "<": "less than", ">": "more than",
+            "≤": "at most", "≥": "at least", "%": "percent", "@": "at"}
+
+
+# -- the one regex --------------------------------------------------------------------------
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))  # longest first
+
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December" \
+         r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])"
+_YEAR = r"(?:1[1-9]\d\d|20\d\d)"
+_AMPM = r"[AaPp]\.?[Mm]\b\.?"
+_INT = r"\d{1,3}(?:,\d{3})+|\d+"
+_UNITS = _alternation(num.UNITS)
+_ABBRS = _alternation(set(_ALWAYS) | {f"{k}." for k in _BEFORE_NUMBER} | {f"{k}." for k in _TITLE_ABBR}
+                      | set(_TITLE_ABBR))
+_TLD = r"(?:com|org|net|edu|gov|io|co|uk|de|fr|ai|app|dev|info|biz|us|ca|au|eu|me|tv|ly|gl|ie|nz|in)"
+_URL_END = r"[^\s<>\"'“”‘’.,;:!?)\]}]"
+
+# Repeats are bounded (e-mail and domain lengths) so a pasted 10,000-character token stays linear.
+_PATTERNS: list[tuple[str, Handler, str]] = [
+    ("email", _email, r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"),
+    ("url", _url, rf"\b(?:(?:https?|ftp)://|www\.)(?:[^\s<>\"'“”‘’]*{_URL_END})?"
+                  rf"|\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.){{1,8}}{_TLD}\b(?![.@-]\w)(?:/(?:[^\s<>\"]*{_URL_END})?)?"),
+    ("money", _money, rf"(?P<cur>[$€£¥₹])\s?(?P<amt>(?:{_INT})(?:\.\d+)?)"
+                      r"(?:(?P<scale1>[kKmMbB]n?|tn)\b|\s?(?P<scale2>thousand|million|billion|trillion)\b)?"),
+    ("iso", _day_date, rf"\b(?P<iy>{_YEAR})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01])\b"),
+    ("slash", _slash_date, r"(?<![\w/])(?P<sa>\d{1,2})/(?P<sb>\d{1,2})/(?P<sy>\d{4}|\d{2})(?![\w/])"),
+    ("mdate", _month_date, rf"\b(?P<mon>{_MONTH})\s+(?P<mday>{_DAY}(?:st|nd|rd|th)?)\b(?![,.:]?\d)"
+                           rf"(?:,?\s+(?P<myear>{_YEAR})\b(?![,.]\d))?"),
+    ("dmonth", _day_month, rf"\b(?P<dday>{_DAY}(?:st|nd|rd|th)?)\s+(?P<dmon>{_MONTH})(?!\w)"
+                           rf"(?:\s+(?P<dyear>{_YEAR})\b(?![,.]\d))?"),
+    ("time", _time, rf"\b(?P<th>[01]?\d|2[0-3]):(?P<tm>[0-5]\d)(?::(?P<ts>[0-5]\d))?\b(?:\s?(?P<tap>{_AMPM}))?"),
+    ("hour", _hour, rf"\b(?P<hh>1[0-2]|0?[1-9])\s?(?P<hap>[AaPp]\.[Mm]\.|[AaPp][Mm]\b)"),
+    ("decade", _decade, r"(?:\b(?P<dc>1[1-9]\d0|20\d0)|(?<!\w)['’](?P<ds>\d0)|\b(?P<dd>[2-9]0))['’]?s\b"),
+    ("ordinal", _ordinal, rf"\b(?P<on>{_INT})(?:st|nd|rd|th)\b"),
+    ("phone", _phone, r"(?<![\w.,-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}\b"),
+    ("version", _version, r"(?<![\w.,])\d+(?:\.\d+){2,}(?!\w|[.,]\d)"),
+    ("fraction", _fraction, r"(?<![\w/.,])(?P<fa>\d{1,2})/(?P<fb>\d{1,2})(?![\w/])"),
+    ("number", _number, rf"(?P<neg>(?<![\w.,\-−–/])[-−])?(?<![\w.,])(?P<n>(?:{_INT})(?:\.\d+)?)(?![.,]?\d)"
+                        rf"(?:(?P<usp>\s?)(?P<unit>{_UNITS})(?![\w²]))?(?!\w)"),
+    ("dash", _dash, r"(?<=\d)(?:[-–—]|\s[–—]\s)(?=[$€£]?\d)"),
+    ("roman", _roman, r"\b[IVXLCDM]+\b(?![-.]\w|['’](?:m|ll|ve|d|re)\b)"),
+    ("abbr", _abbreviation, rf"(?<![\w.])(?:{_ABBRS})(?![\w])(?!\.\w)"),
+    ("symbol", _symbol, r"[&+=±×÷§≈≤≥]|~(?=\d)|[<>](?=\s?\d)|(?<=[A-Za-z])/(?=[A-Za-z])|#(?=\w)"
+                        r"|(?<![\w@])@(?=\w)|(?<!\d)(?<!\d\s)%"),
+]
+# No rule starts inside a word, so the guard skips those positions before trying 19 branches.
+_RULES = re.compile(r"(?:(?<!\w)|(?!\w))(?:" + "|".join(f"(?P<{name}>{body})" for name, _, body in _PATTERNS) + ")")
+_HANDLERS: dict[str, Handler] = {name: handler for name, handler, _ in _PATTERNS}
