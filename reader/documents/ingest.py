@@ -1,16 +1,41 @@
-"""Turn what a user sends into a stored Document."""
+"""Turn what a user sends (text, a web address, a file) into a stored Document."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
-from ..errors import BadRequest, EmptyText, TooLarge
+from ..errors import BadRequest, EmptyText, TooLarge, Unprocessable, UnsupportedMedia
 from .build import build_document
-from .model import Document
+from .model import Block, Document
 from .store import DocumentStore
 from .text import text_blocks
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# WHATWG MIME sniffing: the tags that make a resource HTML when it starts with them.
+_MARKUP = re.compile(
+    rb"^(?:\s|<!--.*?-->)*<(?:!doctype\s+html|html|head|body|script|iframe|h1|div|font|table|a|style"
+    rb"|title|b|br|p|meta|link|article|section|main|header|nav|ul|ol|h[2-6]|span|img|form)[\s/>]",
+    re.I | re.S,
+)
+_XHTML = re.compile(rb"^\s*<\?xml[^>]*>\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
+# Bytes no text file holds (WHATWG "binary data bytes"): NUL and most C0 controls.
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_HTML_NAMES = (".html", ".htm", ".xhtml", ".shtml")
+_TEXT_NAMES = (".txt", ".text", ".md", ".markdown", ".mdown", ".mkd", ".rst")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Blocks and what is known about them, before segmentation."""
+
+    blocks: list[Block]
+    title: str | None = None
+    language: str | None = None
+    skipped: tuple[str, ...] = field(default_factory=tuple)
 
 
 def check_language(language: str | None, default: str = "en") -> str:
@@ -20,6 +45,110 @@ def check_language(language: str | None, default: str = "en") -> str:
     if not isinstance(language, str) or not _LANG.match(language):
         raise BadRequest(f"{language!r} is not a language tag such as 'en' or 'en-GB'.")
     return language
+
+
+def check_mode(mode: object) -> str:
+    """"article" (main content, the default) or "page" (everything visible), or a 400."""
+    if mode is None or mode == "":
+        return "article"
+    if mode not in ("article", "page"):
+        raise BadRequest("'mode' must be \"article\" (the main text) or \"page\" (the whole page).")
+    return str(mode)
+
+
+def sniff(data: bytes, hint: str | None = None) -> str | None:
+    """"pdf", "html" or "text" from the bytes themselves; None for anything else.
+
+    `hint` ("html" or "text", from a file name or a Content-Type) only settles what the
+    bytes leave open: HTML source saved as .txt is read as text, a page without a
+    leading tag served as HTML is read as HTML. It never makes binary data text.
+    """
+    head = data[:1024]
+    # A PDF may have junk before its header (readers look in the first 1024 bytes), but
+    # a text that only mentions "%PDF-" must not become one.
+    if head.lstrip().startswith(b"%PDF-") or b"%PDF-" in head and _BINARY.search(data, 0, 65536):
+        return "pdf"
+    if head.startswith(_UTF16_BOMS):
+        head = head.decode("utf-16", errors="replace").encode("utf-8")
+    elif _BINARY.search(data, 0, 65536):
+        return None
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if hint != "text" and (_MARKUP.match(head) or _XHTML.match(head)):
+        return "html"
+    if head.lstrip().startswith(b"<?xml"):
+        return None  # feeds and other XML are not documents to read
+    return "html" if hint == "html" else "text"
+
+
+def _name_hint(filename: str | None) -> str | None:
+    name = (filename or "").lower()
+    if name.endswith(_HTML_NAMES):
+        return "html"
+    return "text" if name.endswith(_TEXT_NAMES) else None
+
+
+def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
+            mode: str = "article", max_text_chars: int) -> Extracted:
+    """Bytes of a page, PDF or text file -> blocks, by what the bytes are."""
+    from .html import decode, html_document
+
+    if not data.strip():
+        raise EmptyText("The file is empty: there is nothing to read.")
+    kind = sniff(data, hint)
+    if kind == "pdf":
+        from .pdf import pdf_blocks  # heavy (pypdf): imported when a PDF arrives
+
+        blocks, skipped, title = pdf_blocks(data)
+        return Extracted(blocks, title, None, skipped)
+    if kind == "html":
+        page = html_document(data, mode=mode, http_charset=charset)
+        if not page.blocks:
+            raise Unprocessable("No readable text was found on this page.")
+        return Extracted(page.blocks, page.title, page.language, page.skipped)
+    if kind == "text":
+        text = decode(data, charset, markup=False)
+        if len(text) > max_text_chars:
+            raise TooLarge(f"The text has {len(text):,} characters; the limit is {max_text_chars:,}.")
+        blocks = text_blocks(text)
+        if not blocks:
+            raise EmptyText("The file holds no text to read.")
+        return Extracted(blocks)
+    raise UnsupportedMedia("This is not a web page, PDF or text file, so it cannot be read aloud.")
+
+
+def _store(store: DocumentStore, found: Extracted, *, source: str, language: str | None,
+           url: str | None = None) -> tuple[Document, bool]:
+    lang = check_language(language, default=found.language or "en")
+    doc = build_document(found.blocks, source=source, language=lang, title=found.title,
+                         skipped=found.skipped, url=url)
+    return doc, store.put(doc)
+
+
+def from_url(store: DocumentStore, url: object, *, settings: Any, mode: object = None,
+             language: str | None = None, fetcher: Any = None) -> tuple[Document, bool]:
+    """A web address -> stored document; returns (document, created)."""
+    from .fetch import Fetcher
+
+    mode = check_mode(mode)
+    check_language(language)
+    page = (fetcher or Fetcher.from_settings(settings)).fetch(url)
+    # The server's Content-Type is only a hint: text/plain that starts with <html> is a page.
+    hint = "html" if page.content_type in _HTML_TYPES else None
+    found = extract(page.data, hint=hint, charset=page.charset,
+                    mode=mode, max_text_chars=settings.max_text_chars)
+    return _store(store, found, source="url", language=language, url=page.url)
+
+
+def from_upload(store: DocumentStore, data: bytes, *, settings: Any, filename: str | None = None,
+                mode: object = None, language: str | None = None) -> tuple[Document, bool]:
+    """An uploaded file -> stored document; returns (document, created)."""
+    mode = check_mode(mode)
+    check_language(language)
+    if len(data) > settings.max_upload_bytes:
+        raise TooLarge(f"The file is larger than the limit of {settings.max_upload_mb} MB.")
+    found = extract(data, hint=_name_hint(filename), mode=mode, max_text_chars=settings.max_text_chars)
+    return _store(store, found, source="file", language=language)
 
 
 def from_text(
