@@ -1,11 +1,15 @@
-"""Command line: `reader serve | speak | transcribe | voices`."""
+"""Command line: `reader serve | speak | transcribe | voices | check`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +39,32 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             # two servers on one machine would contend for the same path.
             if "control_socket_disable" in self.cfg.settings:
                 options["control_socket_disable"] = True
+            # Metrics of a worker that exited are folded in by prometheus-client's multiprocess mode.
+            options["child_exit"] = _child_exit
             for key, value in options.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
             return create_app(settings)
 
+    # Workers write their metrics to files in one directory, so /metrics can sum them all.
+    # Set before the fork (prometheus-client reads it at import, in each worker).
+    own_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if own_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reader-metrics-")
     print(f"Reader on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        if own_dir:
+            shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
     return 0
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from .metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)
 
 
 def _build(settings: Settings) -> Any:
@@ -78,6 +99,70 @@ def _voices(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    """Try one tiny synthesis and one transcription with the configured engines; say what is wrong."""
+    from .errors import ReaderError
+    from .speech.registry import build_synthesizer, build_transcriber
+
+    def failed(exc: BaseException) -> str:
+        if isinstance(exc, ReaderError):
+            return exc.detail
+        return f"{exc}" if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+
+    ok = True
+    clip = None
+    engines: list[Any] = []
+    print(f"Reading with {settings.tts}: {_where(settings.tts, settings, reading=True)}")
+    try:
+        synth = build_synthesizer(settings.tts, settings)
+        engines.append(synth)
+        started = time.perf_counter()
+        speech = synth.synthesize("Hello, this is Reader.", synth.default_voice())
+        clip = speech
+        print(f"  OK: {speech.duration:.1f} s of audio in {time.perf_counter() - started:.1f} s "
+              f"(voice {synth.name}:{synth.default_voice()})")
+    except Exception as exc:
+        ok = False
+        print(f"  FAILED: {failed(exc)}")
+    print(f"Dictation with {settings.stt}: {_where(settings.stt, settings, reading=False)}")
+    try:
+        from . import audio
+
+        transcriber = build_transcriber(settings.stt, settings)
+        engines.append(transcriber)
+        if clip is None:  # the reading engine failed: speak the test phrase offline instead
+            from .speech.espeak import EspeakSynthesizer
+
+            clip = EspeakSynthesizer().synthesize("Hello, this is Reader.", "en-us")
+        wav = audio.encode(clip.samples, clip.sample_rate, "wav")
+        started = time.perf_counter()
+        heard = transcriber.transcribe(audio.decode(wav), language="en")
+        print(f"  OK: heard {heard.text.strip()!r} in {time.perf_counter() - started:.1f} s")
+    except Exception as exc:
+        ok = False
+        print(f"  FAILED: {failed(exc)}")
+    finally:
+        for engine in engines:
+            if hasattr(engine, "close"):
+                engine.close()
+    print("All good." if ok else "Reader can start, but the engines above need attention.")
+    return 0 if ok else 1
+
+
+def _where(engine: str, settings: Settings, *, reading: bool) -> str:
+    """Where an engine runs, in words (never a key)."""
+    if engine == "azure":
+        from .speech.azure import auth_method
+
+        deployment = settings.azure_tts_deployment if reading else settings.azure_stt_deployment
+        return (f"deployment {deployment!r} at {settings.azure_endpoint or '(AZURE_OPENAI_ENDPOINT not set)'}, "
+                f"API version {settings.azure_api_version}, signing in with {auth_method(settings)}")
+    if engine == "openai":
+        model = settings.openai_tts_model if reading else settings.openai_stt_model
+        return f"model {model!r} at {settings.openai_base_url or 'api.openai.com'}"
+    return "offline, on this machine"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `reader` console script."""
     parser = argparse.ArgumentParser(prog="reader", description="Read-aloud and dictation server.")
@@ -96,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("file")
     tr.add_argument("--language")
     sub.add_parser("voices", help="list the voices on offer")
+    sub.add_parser("check", help="try the configured engines once and say what is wrong")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -103,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as exc:
         parser.error(str(exc))
-    handlers = {"serve": _serve, "speak": _speak, "transcribe": _transcribe, "voices": _voices}
+    handlers = {"serve": _serve, "speak": _speak, "transcribe": _transcribe, "voices": _voices,
+                "check": _check}
     return handlers[args.command](args, settings)
 
 

@@ -33,12 +33,12 @@ class Settings:
     cache_size_mb: int = _setting(
         1024, "READER_CACHE_SIZE_MB", "Upper bound of the audio cache in MB (least recently used evicted)."
     )
-    tts: str = _setting("piper", "READER_TTS", "Engine for reading: piper, espeak.")
+    tts: str = _setting("piper", "READER_TTS", "Engine for reading: piper, espeak, azure, openai.")
     extra_tts: tuple[str, ...] = _setting(
         ("espeak",), "READER_EXTRA_TTS",
         "More reading engines to offer voices from, comma-separated (empty for none).",
     )
-    stt: str = _setting("whisper", "READER_STT", "Engine for dictation: whisper.")
+    stt: str = _setting("whisper", "READER_STT", "Engine for dictation: whisper, azure, openai.")
     default_voice: str = _setting(
         "", "READER_DEFAULT_VOICE",
         "Voice used when none is asked for, as engine:name (e.g. espeak:en-us). Default: the reading engine's own.",

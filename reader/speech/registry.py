@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ..config import Settings
 from .base import Synthesizer, Transcriber
@@ -26,6 +26,30 @@ def _whisper(settings: Settings) -> Transcriber:
     return WhisperTranscriber(settings.whisper_model, threads=settings.whisper_threads)
 
 
+def _azure_tts(settings: Settings) -> Synthesizer:
+    from . import azure
+
+    return azure.build_synthesizer(settings)
+
+
+def _azure_stt(settings: Settings) -> Transcriber:
+    from . import azure
+
+    return azure.build_transcriber(settings)
+
+
+def _openai_tts(settings: Settings) -> Synthesizer:
+    from . import openai_compat
+
+    return openai_compat.build_synthesizer(settings)
+
+
+def _openai_stt(settings: Settings) -> Transcriber:
+    from . import openai_compat
+
+    return openai_compat.build_transcriber(settings)
+
+
 SYNTHESIZERS: dict[str, Callable[[Settings], Synthesizer]] = {
     "piper": _piper,
     "espeak": _espeak,
@@ -33,21 +57,33 @@ SYNTHESIZERS: dict[str, Callable[[Settings], Synthesizer]] = {
 TRANSCRIBERS: dict[str, Callable[[Settings], Transcriber]] = {
     "whisper": _whisper,
 }
+# Engines that need a service and its credentials, listed apart in the error for an unknown name.
+CLOUD_SYNTHESIZERS: dict[str, Callable[[Settings], Synthesizer]] = {
+    "azure": _azure_tts,
+    "openai": _openai_tts,
+}
+CLOUD_TRANSCRIBERS: dict[str, Callable[[Settings], Transcriber]] = {
+    "azure": _azure_stt,
+    "openai": _openai_stt,
+}
 
 
 def build_synthesizer(name: str, settings: Settings) -> Synthesizer:
     """Build the named reading engine; an unknown name is a loud error naming the choices."""
-    try:
-        factory = SYNTHESIZERS[name]
-    except KeyError:
-        raise ValueError(f"Unknown engine {name!r}. Available: {sorted(SYNTHESIZERS)}") from None
+    factory = SYNTHESIZERS.get(name) or CLOUD_SYNTHESIZERS.get(name)
+    if factory is None:
+        raise ValueError(_unknown(name, SYNTHESIZERS, CLOUD_SYNTHESIZERS))
     return factory(settings)
 
 
 def build_transcriber(name: str, settings: Settings) -> Transcriber:
     """Build the named dictation engine; an unknown name is a loud error naming the choices."""
-    try:
-        factory = TRANSCRIBERS[name]
-    except KeyError:
-        raise ValueError(f"Unknown engine {name!r}. Available: {sorted(TRANSCRIBERS)}") from None
+    factory = TRANSCRIBERS.get(name) or CLOUD_TRANSCRIBERS.get(name)
+    if factory is None:
+        raise ValueError(_unknown(name, TRANSCRIBERS, CLOUD_TRANSCRIBERS))
     return factory(settings)
+
+
+def _unknown(name: str, offline: Mapping[str, object], cloud: Mapping[str, object]) -> str:
+    return (f"Unknown engine {name!r}. Available: {sorted(offline)}, and cloud engines {sorted(cloud)} "
+            "(these need AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY).")

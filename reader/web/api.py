@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from .. import audio, services
 from ..cache import CachedAudio
+from ..speech.service import Spoken, dictate
 from ..documents import ingest
 from ..documents.model import Document, Sentence
 from ..errors import BadRequest, NoSpeech, NotFound, UnsupportedMedia, Unprocessable
@@ -37,19 +38,31 @@ def _document_json(doc: Document) -> dict[str, Any]:
 
 @bp.post("/api/documents")
 def create_document() -> Any:
-    """JSON {"text", "title"?, "language"?} -> 201 (new) or 200 (same content, same id)."""
+    """JSON {"text" | "url", "title"?, "language"?, "mode"?} or multipart `file` (+ `mode`, `language`)
+    -> 201 (new) or 200 (same content, same id)."""
     svc = services()
     if request.mimetype == "multipart/form-data" or request.files:
-        raise UnsupportedMedia("File uploads are not supported yet: paste the text as JSON {\"text\": ...}.")
-    data = _json_body()
-    if "url" in data and "text" not in data:
-        raise UnsupportedMedia("Reading from a web address is not supported yet: send {\"text\": ...}.")
-    if "text" not in data:
-        raise BadRequest("Send {\"text\": \"...\"} with the text to read.")
-    doc, created = ingest.from_text(
-        svc.documents, data["text"], max_chars=svc.settings.max_text_chars,
-        title=data.get("title"), language=data.get("language"),
-    )
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest("Send the file as a multipart form field named 'file'.")
+        doc, created = ingest.from_upload(
+            svc.documents, upload.read(), settings=svc.settings, filename=upload.filename,
+            mode=request.form.get("mode"), language=request.form.get("language"),
+        )
+    else:
+        data = _json_body()
+        if "text" in data:
+            doc, created = ingest.from_text(
+                svc.documents, data["text"], max_chars=svc.settings.max_text_chars,
+                title=data.get("title"), language=data.get("language"),
+            )
+        elif "url" in data:
+            doc, created = ingest.from_url(
+                svc.documents, data["url"], settings=svc.settings, mode=data.get("mode"),
+                language=data.get("language"),
+            )
+        else:
+            raise BadRequest("Send {\"text\": \"...\"} with the text to read, or {\"url\": \"...\"} with a web address.")
     resp = jsonify(_document_json(doc))
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = url_for("api.get_document", doc_id=doc.id)
@@ -75,22 +88,54 @@ def _format_arg() -> str:
     return request.args.get("format") or services().settings.default_format
 
 
-def _audio_response(entry: CachedAudio, hit: bool) -> Any:
-    resp = Response(entry.audio, mimetype=entry.mime)
-    resp.headers["X-Reader-Cache"] = "hit" if hit else "miss"
+def _audio_response(result: CachedAudio | Spoken, hit: bool = False) -> Any:
+    """Audio with its cache headers: whole from the cache, or streamed as the engine sends it."""
+    spoken = result if isinstance(result, Spoken) else Spoken(
+        mime=result.mime, hit=hit, voice="", key="", entry=result)
+    if spoken.stream is not None:
+        # A miss streamed from the engine: no length or ETag yet, the same bytes as the cache will hold.
+        resp = Response(spoken.stream, mimetype=spoken.mime, direct_passthrough=True)
+    else:
+        assert spoken.entry is not None
+        resp = Response(spoken.entry.audio, mimetype=spoken.mime)
+        resp.headers["X-Reader-Duration"] = f"{spoken.entry.duration:.3f}"
+    resp.headers["X-Reader-Cache"] = "hit" if spoken.hit else "miss"
+    if spoken.voice:
+        resp.headers["X-Reader-Voice"] = spoken.voice
+    if spoken.fallback:
+        # Another voice than the URL names: the browser must not keep it under that URL.
+        resp.headers["X-Reader-Fallback"] = spoken.fallback
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
     resp.headers["Cache-Control"] = f"public, max-age={AUDIO_MAX_AGE}, immutable"
-    resp.headers["X-Reader-Duration"] = f"{entry.duration:.3f}"
-    resp.set_etag(entry.etag)
+    if spoken.entry is None:
+        return resp
+    resp.set_etag(spoken.entry.etag)
     return resp.make_conditional(request, accept_ranges=True)
+
+
+def _instructions_arg() -> str | None:
+    return request.args.get("instructions") or None
+
+
+MAX_PREFETCH = 5
 
 
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/speech")
 def sentence_speech(doc_id: str, n: int) -> Any:
+    """Audio of one sentence; `prefetch=N` also synthesises the next N ahead (cloud voices)."""
     sentence = _sentence(doc_id, n)
-    entry, hit = services().speech.speak(
-        spoken_text(sentence.text).text, request.args.get("voice"), _format_arg()
-    )
-    return _audio_response(entry, hit)
+    svc = services()
+    voice, fmt, style = request.args.get("voice"), _format_arg(), _instructions_arg()
+    # HEAD drops the body: synthesise whole (and cache) rather than stream into nothing.
+    spoken = svc.speech.open(spoken_text(sentence.text).text, voice, fmt, instructions=style,
+                             client=request.remote_addr, stream=request.method != "HEAD")
+    ahead = request.args.get("prefetch", type=int) or 0
+    if ahead > 0 and not spoken.fallback:
+        doc = svc.documents.get(doc_id)
+        texts = [spoken_text(s.text).text for s in doc.sentences[n + 1: n + 1 + min(ahead, MAX_PREFETCH)]]
+        svc.speech.warm(texts, voice, fmt, instructions=style, client=request.remote_addr)
+    return _audio_response(spoken)
 
 
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/timings")
@@ -99,14 +144,20 @@ def sentence_timings(doc_id: str, n: int) -> Any:
     sentence = _sentence(doc_id, n)
     spoken = spoken_text(sentence.text)
     voice = request.args.get("voice")
-    entry, hit = services().speech.speak(spoken.text, voice, _format_arg())
+    result, timings = services().speech.timings(
+        spoken.text, voice, _format_arg(), instructions=_instructions_arg(), client=request.remote_addr)
+    assert result.entry is not None
     words = []
-    for start, end, t0, t1 in entry.words:
+    for start, end, t0, t1 in timings:
         s, e = spoken.to_source(start, end)
         words.append({"start": s, "end": e, "t0": round(t0, 3), "t1": round(t1, 3)})
-    resp = jsonify({"duration": round(entry.duration, 3), "words": words,
+    resp = jsonify({"duration": round(result.entry.duration, 3), "words": words,
                     "voice": voice or services().speech.default_voice()})
-    resp.headers["X-Reader-Cache"] = "hit" if hit else "miss"
+    resp.headers["X-Reader-Cache"] = "hit" if result.hit else "miss"
+    if result.fallback:
+        resp.headers["X-Reader-Fallback"] = result.fallback
+        resp.headers["X-Reader-Voice"] = result.voice
+        resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
@@ -117,11 +168,15 @@ def voices() -> Any:
     return jsonify({
         "default": default,
         "voices": [
+            # "remote": the text goes to a cloud service and the voice is AI-generated: say so.
             {"id": v.id, "engine": v.engine, "name": v.name, "label": v.label,
-             "language": v.language, "gender": v.gender, "default": v.id == default}
+             "language": v.language, "gender": v.gender, "default": v.id == default,
+             "remote": speech.is_remote(v.engine)}
             for v in speech.voices()
         ],
         "formats": list(audio.FORMATS),
+        "styles": speech.styles(),
+        "free_styles": speech.free_styles(),
     })
 
 
@@ -143,12 +198,12 @@ def speech() -> Any:
     for name in ("voice", "format", "instructions"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise BadRequest(f"'{name}' must be a string.")
-    entry, hit = svc.speech.speak(
+    spoken = svc.speech.open(
         spoken_text(text).text, data.get("voice"),
         data.get("format") or svc.settings.default_format,
-        instructions=data.get("instructions") or None,
+        instructions=data.get("instructions") or None, client=request.remote_addr,
     )
-    return _audio_response(entry, hit)
+    return _audio_response(spoken)
 
 
 @bp.post("/api/transcriptions")
@@ -164,18 +219,8 @@ def transcriptions() -> Any:
     prompt = request.form.get("prompt") or None
     if prompt is not None and len(prompt) > 1000:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
-    data = upload.read()
-    samples = audio.decode(data, max_seconds=svc.settings.max_audio_seconds)
-    transcriber = svc.transcriber
-    if language and language != "en" and getattr(transcriber, "english_only", False):
-        raise Unprocessable(
-            f"The dictation model understands English only; {language!r} cannot be transcribed."
-        )
-    if float(abs(samples).max(initial=0.0)) < 1e-3:
-        raise NoSpeech("The recording is silent. Check the microphone and try again.")
-    result = transcriber.transcribe(samples, language=language, prompt=prompt)
-    if not result.text.strip():
-        raise NoSpeech("No speech was heard in the recording. Please try again, a little closer to the microphone.")
+    result = dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
+                     max_seconds=svc.settings.max_audio_seconds, metrics=svc.metrics)
     return jsonify({"text": result.text, "language": result.language,
                     "duration": round(result.duration, 3)})
 
@@ -183,3 +228,22 @@ def transcriptions() -> Any:
 @bp.get("/healthz")
 def healthz() -> Any:
     return jsonify({"status": "ok"})
+
+
+@bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/spoken")
+def sentence_spoken(doc_id: str, n: int) -> Any:
+    """What the engine is sent for a sentence, word by word, so operators can check it."""
+    from ..text.speech_text import load_pronunciations
+
+    svc = services()
+    sentence = _sentence(doc_id, n)
+    doc = svc.documents.get(doc_id)
+    block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
+    lang = (block.lang if block else None) or doc.language
+    spoken = spoken_text(sentence.text, lang=lang or "en",
+                         pronunciations=load_pronunciations(svc.settings.pronunciations))
+    words = [
+        {"spoken": [s, e], "source": [a, b], "text": spoken.text[s:e], "source_text": sentence.text[a:b]}
+        for s, e, a, b in spoken.words()
+    ]
+    return jsonify({"text": sentence.text, "spoken": spoken.text, "language": lang, "words": words})

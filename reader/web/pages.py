@@ -23,15 +23,45 @@ def index() -> Any:
 
 @bp.post("/")
 def create() -> Any:
-    """The no-JavaScript path: the form posts here and is redirected to the reader."""
+    """The no-JavaScript path: each of the home page's forms posts here, then the reader opens."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from ..errors import BadRequest
+
     svc = services()
-    text = request.form.get("text", "")
     try:
-        doc, _ = ingest.from_text(svc.documents, text, max_chars=svc.settings.max_text_chars)
-    except ReaderError as exc:
-        # Re-show the form with the user's text intact: nothing typed is lost.
+        _ = request.form  # parsing the body is where an oversized upload is found
+    except RequestEntityTooLarge:
         return render_template(
-            "index.html", text=text, error=exc.detail, max_text_chars=svc.settings.max_text_chars
+            "index.html", text="", url="", mode="article", error_field="file",
+            error=f"The file is larger than the limit of {svc.settings.max_upload_mb} MB.",
+            max_text_chars=svc.settings.max_text_chars,
+        ), 413
+    text = request.form.get("text", "")
+    url = request.form.get("url", "").strip()
+    mode = request.form.get("mode") or "article"
+    upload = request.files.get("file")
+    # Which form was sent: the file and address forms carry their own field, the text form its text.
+    field = "file" if upload is not None or "file" in request.form else "url" if "url" in request.form else "text"
+    try:
+        if field == "file":
+            if upload is None or not upload.filename:
+                raise BadRequest("Choose a file to upload: a PDF, a web page (HTML), or a text or Markdown file.")
+            doc, _ = ingest.from_upload(svc.documents, upload.read(), settings=svc.settings,
+                                        filename=upload.filename, mode=mode)
+        elif field == "url":
+            if not url:
+                raise BadRequest("Type or paste a web address, such as https://example.org/article.")
+            # People type "example.org/page"; a browser would add the scheme, so do the same.
+            address = url if "://" in url else "https://" + url
+            doc, _ = ingest.from_url(svc.documents, address, settings=svc.settings, mode=mode)
+        else:
+            doc, _ = ingest.from_text(svc.documents, text, max_chars=svc.settings.max_text_chars)
+    except ReaderError as exc:
+        # Re-show the form with what the user gave intact: nothing typed is lost.
+        return render_template(
+            "index.html", text=text, url=url, mode=mode, error=exc.detail, error_field=field,
+            max_text_chars=svc.settings.max_text_chars,
         ), exc.status
     return redirect(url_for("pages.read", doc_id=doc.id), code=303)
 
@@ -50,3 +80,12 @@ def read(doc_id: str) -> Any:
         default_voice=svc.speech.default_voice(),
         format=svc.settings.default_format,
     )
+
+
+@bp.route("/dictate", methods=["GET", "POST"])
+def dictate() -> Any:
+    """The dictation demo form; a POST only echoes the answers back (nothing is stored)."""
+    fields = ("name", "email", "phone", "street", "town", "postcode",
+              "dob-day", "dob-month", "dob-year", "message")
+    answers = {k: request.form.get(k, "").strip() for k in fields} if request.method == "POST" else None
+    return render_template("dictate.html", answers=answers)

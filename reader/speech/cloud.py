@@ -1,0 +1,338 @@
+"""Cloud speech over the openai SDK: one implementation behind the `azure` and `openai` engines."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import audio
+from ..text.segment import split_for_synthesis
+from .base import Speech, Transcript, Voice
+from .cloud_errors import CloudBusy, Profile, translate
+
+LOGGER = logging.getLogger(__name__)
+
+MAX_INPUT = 4096  # characters per speech request (gpt-4o-mini-tts, tts-1)
+# Encoded audio that can be joined end to end and still play: the parts of a long input.
+# Not mp3: an encoder's Xing/Info header gives a frame count, and decoders stop there.
+JOINABLE = frozenset(("aac", "pcm"))
+PCM_RATE = 24000  # the services' "pcm": 24 kHz, 16-bit, mono, little-endian
+
+STYLE_PRESETS: dict[str, str] = {
+    "calm narrator": "Read as a calm, warm narrator: an even pace, clear diction and gentle pauses "
+                     "between sentences.",
+    "clear and slow": "Read slowly and very clearly, with short pauses between phrases, for a "
+                      "listener who needs time to follow.",
+    "news presenter": "Read like a neutral news presenter: confident, measured and precise.",
+    "storyteller": "Read like an engaging storyteller reading aloud, with natural expression.",
+    "friendly": "Read in a friendly, upbeat, conversational tone.",
+}
+
+UsageHook = Callable[[str, int], None]  # (kind, tokens)
+
+
+class Slots:
+    """At most `size` requests at once to one deployment: bursts get 429 even under the per-minute quota."""
+
+    def __init__(self, size: int, wait: float, profile: Profile) -> None:
+        self._sem = threading.BoundedSemaphore(max(size, 1))
+        self._wait = wait
+        self._profile = profile
+
+    def acquire(self) -> Callable[[], None]:
+        if not self._sem.acquire(timeout=self._wait):
+            raise CloudBusy(f"All connections to the {self._profile.service} are busy. Please try again.")
+        released = threading.Event()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                self._sem.release()
+
+        return release
+
+
+class ByteStream:
+    """Encoded chunks as they arrive; close() (or the end) frees the connection and the slot."""
+
+    def __init__(self, chunks: Generator[bytes, None, None], cleanup: Callable[[], None],
+                 head: bytes = b"") -> None:
+        self._chunks = chunks
+        self._cleanup = cleanup
+        self._head = head
+        self._closed = False
+
+    def __iter__(self) -> ByteStream:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._closed:
+            raise StopIteration
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        try:
+            return next(self._chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self._chunks.close()
+            finally:
+                self._cleanup()
+
+
+class CloudSynthesizer:
+    """Text to speech on an OpenAI-style /audio/speech route, streamed in the requested format."""
+
+    remote = True  # costs money, leaves the host: budgets, fallback and the "cloud" flag apply
+    needs_alignment = True  # no word timings from the service: Whisper times the words
+    supports_speed = True
+
+    def __init__(self, client: Any, profile: Profile, *, voices: tuple[str, ...], host: str,
+                 concurrency: int, timeout: float, allow_free_instructions: bool) -> None:
+        self.name = profile.engine
+        self.model = f"{profile.model}@{host}"  # same name on another resource may be another model
+        self.styles = tuple(STYLE_PRESETS)
+        self.free_styles = allow_free_instructions
+        self._client = client
+        self._profile = profile
+        self._voices = voices
+        self._slots = Slots(concurrency, timeout, profile)
+        self.usage: UsageHook | None = None
+
+    def close(self) -> None:
+        """Close the pooled connections to the service."""
+        self._client.close()
+
+    def voices(self) -> list[Voice]:
+        return [
+            Voice(id=f"{self.name}:{v}", engine=self.name, name=v,
+                  label=f"{v.split(':')[-1].capitalize()} ({self._profile.service}, AI-generated)",
+                  language="en")
+            for v in self._voices
+        ]
+
+    def default_voice(self) -> str:
+        if not self._voices:
+            raise ValueError(f"No voices configured for the {self.name} engine (READER_CLOUD_VOICES).")
+        return self._voices[0]
+
+    def instructions_for(self, style: str | None) -> str | None:
+        """A preset's text for its name (or its own text); free text only where the operator allows."""
+        if not style or not style.strip():
+            return None
+        preset = STYLE_PRESETS.get(style.strip().lower())
+        if preset is not None or style in STYLE_PRESETS.values():
+            return preset or style
+        if self.free_styles and len(style) <= MAX_INPUT:
+            return style
+        raise ValueError(f"Unknown style {style!r}. Choose one of: {', '.join(STYLE_PRESETS)}.")
+
+    def _check_voice(self, voice: str) -> None:
+        if voice not in self._voices:
+            raise ValueError(f"Unknown voice {voice!r}")
+
+    def stream(self, text: str, voice: str, fmt: str, *, instructions: str | None = None,
+               speed: float = 1.0) -> ByteStream:
+        """Audio in `fmt` as the service sends it; HTTP errors raise here, before any byte."""
+        self._check_voice(voice)
+        parts = [text[s:e] for s, e in split_for_synthesis(text, MAX_INPUT)] or [text]
+        if len(parts) > 1 and fmt not in JOINABLE:
+            # Containers such as wav or ogg cannot be glued together: synthesise, then encode once.
+            speech = self.synthesize(text, voice, instructions=instructions, speed=speed)
+            data = audio.encode(speech.samples, speech.sample_rate, fmt)
+            return ByteStream((c for c in (data,)), lambda: None)
+        release = self._slots.acquire()
+        try:
+            chunks = self._chunks(self._open(parts[0], voice, fmt, instructions, speed), parts[1:],
+                                  voice, fmt, instructions, speed)
+            # Wait for the first bytes here: a failure before them is still a clean error
+            # response, and a started generator always runs its cleanup when closed.
+            head = next(chunks, b"")
+        except BaseException:
+            release()
+            raise
+        return ByteStream(chunks, release, head)
+
+    def _open(self, text: str, voice: str, fmt: str, instructions: str | None, speed: float) -> Any:
+        kwargs: dict[str, Any] = {"model": self._profile.model, "voice": voice, "input": text,
+                                  "response_format": fmt}
+        if instructions:
+            kwargs["instructions"] = instructions
+        if speed != 1.0:
+            kwargs["speed"] = speed
+        manager = self._client.audio.speech.with_streaming_response.create(**kwargs)
+        try:
+            response = manager.__enter__()
+        except Exception as exc:
+            raise translate(exc, self._profile, "speech") from exc
+        headers = response.headers
+        LOGGER.debug("%s speech: x-request-id=%s apim-request-id=%s", self.name,
+                     headers.get("x-request-id"), headers.get("apim-request-id"))
+        return manager, response
+
+    def _chunks(self, opened: Any, rest: list[str], voice: str, fmt: str,
+                instructions: str | None, speed: float) -> Generator[bytes, None, None]:
+        manager, response = opened
+        try:
+            while True:
+                try:
+                    # No chunk size: pass on whatever has arrived, for the earliest first byte.
+                    for chunk in response.iter_bytes():
+                        if chunk:
+                            yield chunk
+                except Exception as exc:
+                    raise translate(exc, self._profile, "speech") from exc
+                if not rest:
+                    return
+                manager.__exit__(None, None, None)
+                manager = None
+                manager, response = self._open(rest.pop(0), voice, fmt, instructions, speed)
+        finally:
+            if manager is not None:
+                manager.__exit__(None, None, None)
+
+    def synthesize(self, text: str, voice: str, *, instructions: str | None = None,
+                   speed: float = 1.0) -> Speech:
+        """PCM for the Synthesizer protocol (the service's 24 kHz pcm, joined across parts)."""
+        self._check_voice(voice)
+        parts = [text[s:e] for s, e in split_for_synthesis(text, MAX_INPUT)] or [text]
+        release = self._slots.acquire()
+        try:
+            data = b"".join(
+                b"".join(self._chunks(self._open(p, voice, "pcm", instructions, speed), [], voice, "pcm",
+                                      instructions, speed))
+                for p in parts
+            )
+        finally:
+            release()
+        samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.int16)
+        return Speech(samples=samples, sample_rate=PCM_RATE)
+
+
+# Containers by their first bytes: a MediaRecorder upload is often named "blob".
+_MAGIC: tuple[tuple[int, bytes, str, str], ...] = (
+    (0, b"\x1a\x45\xdf\xa3", "webm", "audio/webm"),
+    (0, b"OggS", "ogg", "audio/ogg"),
+    (0, b"fLaC", "flac", "audio/flac"),
+    (0, b"ID3", "mp3", "audio/mpeg"),
+    (4, b"ftyp", "m4a", "audio/mp4"),
+)
+_EXTENSIONS = {"flac": "audio/flac", "m4a": "audio/mp4", "mp3": "audio/mpeg", "mp4": "audio/mp4",
+               "mpeg": "audio/mpeg", "mpga": "audio/mpeg", "oga": "audio/ogg", "ogg": "audio/ogg",
+               "wav": "audio/wav", "webm": "audio/webm"}
+
+
+def upload_name(data: bytes, filename: str | None) -> tuple[str, str]:
+    """(name.ext, mime) the service accepts: the upload's own extension, else one sniffed from the bytes."""
+    ext = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if ext in _EXTENSIONS:
+        return f"audio.{ext}", _EXTENSIONS[ext]
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio.wav", "audio/wav"
+    for offset, magic, ext, mime in _MAGIC:
+        if data[offset: offset + len(magic)] == magic:
+            return f"audio.{ext}", mime
+    if data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio.mp3", "audio/mpeg"
+    return "audio.webm", "audio/webm"  # the browsers' usual recording: the retry as WAV covers a miss
+
+
+def _unsupported_container(exc: BaseException) -> bool:
+    message = str(getattr(exc, "message", "") or "").lower()
+    code = str(getattr(exc, "code", "") or "").lower()
+    return getattr(exc, "status_code", None) == 400 and (
+        code in ("unsupported_format", "invalid_file_format")
+        or any(w in message for w in ("format", "unsupported", "corrupt", "decode"))
+    )
+
+
+class CloudTranscriber:
+    """Speech to text on an OpenAI-style /audio/transcriptions route; sends the recording as is."""
+
+    remote = True
+    english_only = False
+
+    def __init__(self, client: Any, profile: Profile, *, host: str, concurrency: int, timeout: float) -> None:
+        self.name = profile.engine
+        self.model = f"{profile.model}@{host}"
+        self._client = client
+        self._profile = profile
+        self._slots = Slots(concurrency, timeout, profile)
+        self.usage: UsageHook | None = None
+
+    def close(self) -> None:
+        """Close the pooled connections to the service."""
+        self._client.close()
+
+    def transcribe(self, samples: np.ndarray, *, language: str | None = None,
+                   prompt: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 samples (sent as WAV)."""
+        return self.transcribe_file(_wav(samples), "audio.wav", language=language, prompt=prompt,
+                                    samples=samples)
+
+    def transcribe_file(self, data: bytes, filename: str | None, *, language: str | None = None,
+                        prompt: str | None = None, samples: np.ndarray | None = None) -> Transcript:
+        """Send the recording in its own container; if the service rejects it, once more as WAV."""
+        name, mime = upload_name(data, filename)
+        release = self._slots.acquire()
+        try:
+            try:
+                result = self._send((name, data, mime), language, prompt)
+            except Exception as exc:
+                if name.endswith(".wav") or not _unsupported_container(exc):
+                    raise translate(exc, self._profile, "transcription") from exc
+                LOGGER.info("%s rejected the %s container; retrying once as WAV", self.name, name.rsplit(".")[-1])
+                pcm = samples if samples is not None else audio.decode(data)
+                try:
+                    result = self._send(("audio.wav", _wav(pcm), "audio/wav"), language, prompt)
+                except Exception as again:
+                    raise translate(again, self._profile, "transcription") from again
+        finally:
+            release()
+        self._count_usage(getattr(result, "usage", None))
+        duration = len(samples) / audio.TRANSCRIBE_RATE if samples is not None else 0.0
+        return Transcript(text=str(result.text).strip(), language=language, duration=duration)
+
+    def _send(self, file: tuple[str, bytes, str], language: str | None, prompt: str | None) -> Any:
+        kwargs: dict[str, Any] = {"model": self._profile.model, "file": file, "response_format": "json"}
+        if language:
+            kwargs["language"] = language
+        if prompt:
+            kwargs["prompt"] = prompt
+        raw = self._client.audio.transcriptions.with_raw_response.create(**kwargs)
+        LOGGER.debug("%s transcription: x-request-id=%s apim-request-id=%s", self.name,
+                     raw.headers.get("x-request-id"), raw.headers.get("apim-request-id"))
+        return raw.parse()
+
+    def _count_usage(self, usage: Any) -> None:
+        if usage is None or self.usage is None:
+            return
+        for kind in ("input_tokens", "output_tokens"):
+            value = getattr(usage, kind, None)
+            if isinstance(value, int) and value > 0:
+                self.usage(kind.removesuffix("_tokens"), value)
+
+
+def _wav(samples: np.ndarray) -> bytes:
+    pcm = np.clip(np.asarray(samples, dtype=np.float32) * 32767.0, -32768, 32767).astype(np.int16)
+    return audio.encode(pcm, audio.TRANSCRIBE_RATE, "wav")
+
+
+def stream_bytes(stream: Iterator[bytes]) -> bytes:
+    """Drain a ByteStream (closing it however it ends)."""
+    try:
+        return b"".join(stream)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()

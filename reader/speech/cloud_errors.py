@@ -1,0 +1,140 @@
+"""Cloud speech errors: the openai SDK's exceptions translated into actionable problems."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from ..errors import ReaderError
+
+LOGGER = logging.getLogger(__name__)
+
+
+class CloudError(ReaderError):
+    """A cloud voice or transcriber failed; `reason` is a short slug for X-Reader-Fallback."""
+
+    status, title, slug = 502, "Voice service failed", "cloud-error"
+    reason = "unavailable"
+    retry_after: float | None = None
+
+
+class CloudNotConfigured(CloudError):
+    title, slug, reason = "Voice service not set up correctly", "cloud-configuration", "not-configured"
+
+
+class CloudRejected(CloudError):
+    status, title, slug, reason = 422, "Voice service refused the request", "cloud-rejected", "rejected"
+
+
+class CloudTimeout(CloudError):
+    status, title, slug, reason = 504, "Voice service timed out", "cloud-timeout", "timeout"
+
+
+class CloudBusy(CloudError):
+    status, title, slug, reason = 503, "Voice service busy", "cloud-busy", "busy"
+
+
+class RateLimited(CloudError):
+    """429 with a Retry-After the client can honour."""
+
+    status, title, slug, reason = 429, "Too many requests", "rate-limited", "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail, retry_after=math.ceil(retry_after))
+        self.retry_after = retry_after
+
+
+class OverBudget(RateLimited):
+    title, slug, reason = "Daily allowance used", "over-budget", "budget"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the messages need to know about one engine and operation."""
+
+    engine: str  # "azure" | "openai"
+    service: str  # "Azure OpenAI service", for people
+    auth_hint: str  # what to check after a 401
+    role_hint: str  # what to check after a 403
+    model: str  # deployment or model name
+    model_setting: str  # the environment variable naming it
+    retries: int
+
+
+def request_ids(exc: BaseException) -> tuple[str | None, str | None]:
+    """x-request-id and apim-request-id of a failed response, for the log (never the key)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None, None
+    return headers.get("x-request-id"), headers.get("apim-request-id")
+
+
+def _retry_after(exc: BaseException, default: float = 1.0) -> float:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return max(float(headers[name]) / divisor, 0.0)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return default
+
+
+def translate(exc: BaseException, profile: Profile, what: str) -> CloudError:
+    """One CloudError with a message that says what to do, for any failure of the SDK."""
+    import openai
+
+    if isinstance(exc, CloudError):  # translated already (a later part of a long text)
+        return exc
+    status = getattr(exc, "status_code", None)
+    code = getattr(exc, "code", None)
+    rid, apim = request_ids(exc)
+    LOGGER.warning("%s %s failed: %s status=%s code=%s x-request-id=%s apim-request-id=%s",
+                   profile.engine, what, type(exc).__name__, status, code, rid, apim)
+    service = profile.service
+    if _is_credential_error(exc):
+        return CloudNotConfigured(
+            f"Reader could not get a Microsoft Entra ID token for the {service}. Sign in "
+            "(az login), give the managed identity access, or set a key instead. "
+            f"{profile.auth_hint}"
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return CloudTimeout(f"The {service} did not answer in time ({what}). Please try again shortly.")
+    if isinstance(exc, openai.APIConnectionError):
+        return CloudError(f"Reader could not reach the {service} ({what}). Check the endpoint setting "
+                          "and the network, then try again.")
+    if isinstance(exc, openai.APIStatusError):
+        if status == 401:
+            return CloudNotConfigured(f"The {service} refused Reader's credentials (401). {profile.auth_hint}")
+        if status == 403:
+            return CloudNotConfigured(f"The {service} denied access (403). {profile.role_hint}")
+        if status == 404:
+            return CloudNotConfigured(
+                f"The {service} has no deployment or model named {profile.model!r} "
+                f"(404{' ' + code if code else ''}). Check {profile.model_setting}: it must be the "
+                "deployment name, not the model name. A new deployment can take a few minutes to appear."
+            )
+        if status == 429:
+            wait = _retry_after(exc)
+            return RateLimited(
+                f"The {service} is receiving too many requests. Try again in {math.ceil(wait)} s.",
+                retry_after=wait,
+            )
+        if status is not None and status < 500:
+            return CloudRejected(
+                f"The {service} could not handle this {what} ({status}{' ' + code if code else ''})."
+            )
+        return CloudError(f"The {service} failed ({status}) after {profile.retries} retries. "
+                          "Please try again shortly.")
+    # Mid-body failures come from the HTTP library itself (the connection broke off).
+    return CloudError(f"The connection to the {service} broke off during the {what}. Please try again.")
+
+
+def _is_credential_error(exc: BaseException) -> bool:
+    try:
+        from azure.core.exceptions import ClientAuthenticationError
+    except ImportError:  # azure-identity is optional for the openai engine
+        return False
+    return isinstance(exc, ClientAuthenticationError)

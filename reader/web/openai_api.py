@@ -1,0 +1,180 @@
+"""OpenAI-compatible /v1 audio endpoints on Reader's own engines and cache, so any OpenAI client can use them."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .. import services
+from ..errors import BadRequest, ReaderError, TooLarge
+from ..speech.cloud_errors import CloudError
+from ..speech.service import dictate
+from ..text.speech_text import spoken_text
+from . import errors
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("openai_api", __name__, url_prefix="/v1")
+
+MAX_INPUT = 4096  # OpenAI's own limit for /audio/speech
+# Voices every OpenAI client knows; where the engine has none of that name, its default speaks.
+OPENAI_VOICES = frozenset("alloy ash ballad coral echo fable onyx nova sage shimmer verse marin cedar".split())
+_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
+          404: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error",
+          422: "invalid_request_error", 429: "rate_limit_error"}
+
+
+def openai_error(status: int, message: str, code: str, param: str | None = None) -> Response:
+    """The error shape the openai SDK parses: {"error": {"message", "type", "param", "code"}}."""
+    resp = jsonify({"error": {"message": message, "type": _TYPES.get(status, "server_error"),
+                              "param": param, "code": code}})
+    resp.status_code = status
+    return resp
+
+
+@bp.errorhandler(ReaderError)
+def _reader_error(exc: ReaderError) -> Response:
+    if request.path.startswith("/v1/"):
+        resp = openai_error(exc.status, exc.detail, exc.slug.replace("-", "_"))
+    else:
+        resp = errors.problem(exc.status, exc.title, exc.detail, exc.slug, **exc.extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        resp.headers["Retry-After"] = str(math.ceil(retry_after))
+    return resp
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    detail = exc.description or exc.name
+    if status == 413:
+        detail = "The request is larger than the upload limit."
+    return openai_error(status, detail, exc.name.lower().replace(" ", "_"))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    LOGGER.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.path)
+    return openai_error(500, "Something went wrong on the server. Please try again.", "internal")
+
+
+@bp.before_request
+def _authorise() -> Response | None:
+    """With READER_API_TOKEN set, every /v1 call must bring it as a bearer token."""
+    token = services().settings.api_token
+    if not token:
+        return None
+    given = request.headers.get("Authorization", "")
+    if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return None
+    return openai_error(401, "Incorrect or missing API key: send READER_API_TOKEN as "
+                             "'Authorization: Bearer <token>'.", "invalid_api_key")
+
+
+def _string(data: dict[str, Any], name: str, default: str | None = None) -> str | None:
+    value = data.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string.")
+    return value
+
+
+def _voice_id(model: str | None, voice: Any) -> str:
+    """A Reader voice id from OpenAI's (model, voice): "engine:name", or a name on the model's engine."""
+    speech = services().speech
+    if isinstance(voice, dict):  # newer SDKs send custom voices as {"id": ...}
+        voice = voice.get("id")
+    if not isinstance(voice, str) or not voice:
+        raise BadRequest("'voice' is required: a voice id from GET /api/voices, or an OpenAI voice name.")
+    engine = model if model in speech.synthesizers else speech.default_engine
+    if ":" in voice and voice.partition(":")[0] in speech.synthesizers:
+        return voice
+    synth = speech.synthesizers[engine]
+    if any(v.name == voice for v in synth.voices()):
+        return f"{engine}:{voice}"
+    if voice in OPENAI_VOICES:
+        return f"{engine}:{synth.default_voice()}"
+    return f"{engine}:{voice}"  # resolve() then names the voices on offer
+
+
+@bp.post("/audio/speech")
+def speech() -> Any:
+    """OpenAI's speech request (JSON) -> audio, streamed on a miss where the engine can."""
+    svc = services()
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("Send a JSON object: {\"model\", \"input\", \"voice\"}.")
+    text = _string(data, "input")
+    if not text or not text.strip():
+        raise BadRequest("'input' is required: the text to speak.")
+    if len(text) > max(MAX_INPUT, svc.settings.max_speech_chars):
+        raise TooLarge(f"'input' takes at most {max(MAX_INPUT, svc.settings.max_speech_chars):,} characters.")
+    fmt = _string(data, "response_format") or "mp3"
+    if (_string(data, "stream_format") or "audio") != "audio":
+        raise BadRequest("Only stream_format 'audio' is supported.")
+    speed = data.get("speed", 1.0)
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
+        raise BadRequest("'speed' must be a number from 0.25 to 4.0.")
+    voice = _voice_id(_string(data, "model"), data.get("voice"))
+    spoken = svc.speech.open(spoken_text(text).text, voice, fmt, instructions=_string(data, "instructions"),
+                             speed=float(speed), client=request.remote_addr)
+    if spoken.stream is not None:
+        resp = Response(spoken.stream, mimetype=spoken.mime, direct_passthrough=True)
+    else:
+        assert spoken.entry is not None
+        resp = Response(spoken.entry.audio, mimetype=spoken.mime)
+    resp.headers["X-Reader-Cache"] = "hit" if spoken.hit else "miss"
+    resp.headers["X-Reader-Voice"] = spoken.voice
+    if spoken.fallback:
+        resp.headers["X-Reader-Fallback"] = spoken.fallback
+    return resp
+
+
+@bp.post("/audio/transcriptions")
+def transcriptions() -> Any:
+    """OpenAI's multipart transcription request -> json, text or verbose_json."""
+    svc = services()
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("Send the recording as a multipart field named 'file'.")
+    fmt = request.form.get("response_format") or "json"
+    if fmt not in ("json", "text", "verbose_json"):
+        raise BadRequest(f"response_format {fmt!r} is not supported: use json, text or verbose_json.")
+    language = (request.form.get("language") or "").split("-")[0].lower() or None
+    if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
+        raise BadRequest("'language' must be an ISO-639-1 code such as 'en'.")
+    prompt = request.form.get("prompt") or None
+    if prompt is not None and len(prompt) > 1000:
+        raise BadRequest("'prompt' is limited to 1,000 characters.")
+    result = dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
+                     max_seconds=svc.settings.max_audio_seconds, metrics=svc.metrics)
+    if fmt == "text":
+        return Response(result.text + "\n", mimetype="text/plain")
+    usage = {"type": "duration", "seconds": math.ceil(result.duration)}
+    if fmt == "json":
+        return jsonify({"text": result.text, "usage": usage})
+    return jsonify({"task": "transcribe", "language": result.language or language or "",
+                    "duration": round(result.duration, 3), "text": result.text,
+                    "words": [{"word": w.text, "start": w.t0, "end": w.t1} for w in result.words],
+                    "segments": [], "usage": usage})
+
+
+@bp.get("/models")
+def models() -> Any:
+    """Reader's engines as models: a reading engine's name picks its voices in /v1/audio/speech."""
+    svc = services()
+    names = [*svc.speech.synthesizers, svc.transcriber.name]
+    return jsonify({"object": "list", "data": [
+        {"id": name, "object": "model", "created": 0, "owned_by": "reader"} for name in dict.fromkeys(names)
+    ]})
+
+
+def init_app(app: Flask) -> None:
+    """Register /v1 and the error handlers that give /v1 OpenAI's error shape and 429s a Retry-After."""
+    app.register_blueprint(bp)
+    # App-wide for CloudError: it needs Retry-After on /api too (the shape follows the path).
+    app.register_error_handler(CloudError, _reader_error)

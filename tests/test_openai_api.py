@@ -1,0 +1,141 @@
+"""Reader's OpenAI-compatible /v1 endpoints on a real gunicorn, driven by the openai SDK, and the
+`openai` engine of another Reader pointed at them."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import openai
+import pytest
+
+from conftest import start_server, stop_server, wer
+from reader import audio, create_app
+from reader.speech import openai_compat
+
+TOKEN = "reader-test-token"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("v1") / "data"
+    data_dir.mkdir()
+    base, proc = start_server(data_dir, workers=2, env={
+        "READER_API_TOKEN": TOKEN, "READER_TTS": "espeak", "READER_EXTRA_TTS": ""})
+    try:
+        yield base
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture
+def client(server: str) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(api_key=TOKEN, base_url=server + "/v1", max_retries=0, timeout=60) as c:
+        yield c
+
+
+def test_speech_through_the_sdk(client: openai.OpenAI) -> None:
+    with client.audio.speech.with_streaming_response.create(
+            model="espeak", voice="en-us", input="Any OpenAI client can use Reader's voices.",
+            response_format="wav") as resp:
+        assert resp.headers["X-Reader-Voice"] == "espeak:en-us"
+        data = resp.read()
+    assert 1.5 < audio.decode(data).shape[0] / audio.TRANSCRIBE_RATE < 5.0
+    # An OpenAI voice name the engine lacks speaks with its default voice; speed is accepted.
+    again = client.audio.speech.with_raw_response.create(model="tts-1", voice="alloy", input="Hello.", speed=1.25)
+    assert again.headers["X-Reader-Voice"] == "espeak:en-us" and again.headers["content-type"] == "audio/mpeg"
+
+
+def test_errors_in_openai_shape(server: str, client: openai.OpenAI) -> None:
+    with openai.OpenAI(api_key="wrong", base_url=server + "/v1", max_retries=0) as stranger:
+        with pytest.raises(openai.AuthenticationError) as denied:
+            stranger.models.list()
+    assert "READER_API_TOKEN" in denied.value.message and denied.value.code == "invalid_api_key"
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.audio.speech.create(model="espeak", voice="klingon", input="Hi.")
+    assert bad.value.code == "unknown_voice" and "/api/voices" in bad.value.message
+    assert bad.value.type == "invalid_request_error"
+    with pytest.raises(openai.BadRequestError, match="mp3"):
+        client.audio.speech.create(model="espeak", voice="en-us", input="Hi.",
+                                   response_format="ogg")  # type: ignore[arg-type]
+    with pytest.raises(openai.APIStatusError) as big:
+        client.audio.speech.create(model="espeak", voice="en-us", input="x" * 5000)
+    assert big.value.status_code == 413
+
+
+def test_transcriptions_and_models_through_the_sdk(client: openai.OpenAI, espeak: Any) -> None:
+    said = "Please call me back tomorrow morning."
+    speech = espeak.synthesize(said, "en-us")
+    wav = audio.encode(speech.samples, speech.sample_rate, "wav")
+    result = client.audio.transcriptions.create(model="whisper-1", file=("clip.wav", wav, "audio/wav"),
+                                                language="en")
+    assert wer(said, result.text) < 0.3
+    assert result.usage is not None and result.usage.type == "duration"
+    text = client.audio.transcriptions.create(model="whisper-1", file=("clip.wav", wav, "audio/wav"),
+                                              response_format="text")
+    assert wer(said, str(text)) < 0.3
+    assert {m.id for m in client.models.list()} == {"espeak", "whisper"}
+
+
+def test_the_openai_engine_of_another_reader(server: str, settings: Any, whisper: Any, espeak: Any) -> None:
+    s = dataclasses.replace(settings, tts="openai", stt="openai", openai_base_url=server + "/v1",
+                            openai_api_key=TOKEN, openai_tts_model="espeak", openai_stt_model="whisper",
+                            cloud_voices=("espeak:en-us",))
+    synth, transcriber = openai_compat.build_synthesizer(s), openai_compat.build_transcriber(s)
+    app = create_app(s, synthesizers={"openai": synth}, transcribers={"openai": transcriber, "whisper": whisper})
+    try:
+        local = app.test_client()
+        said = "Please call me back tomorrow morning about the meeting."
+        resp = local.post("/api/speech", json={"text": said, "voice": "openai:espeak:en-us", "format": "opus"})
+        assert resp.status_code == 200 and resp.headers["X-Reader-Cache"] == "miss"
+        assert resp.mimetype == "audio/ogg"
+        heard = local.post("/api/transcriptions", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(resp.data), "clip.ogg"), "language": "en"})
+        assert heard.status_code == 200, heard.get_data(as_text=True)
+        assert wer(said, heard.get_json()["text"]) < 0.3
+        again = local.post("/api/speech", json={"text": said, "voice": "openai:espeak:en-us", "format": "opus"})
+        assert again.headers["X-Reader-Cache"] == "hit" and again.data == resp.data
+    finally:
+        app.extensions["reader"].speech.close()
+        synth.close()
+        transcriber.close()
+
+
+def _metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def _scrape(server: str) -> str:
+    req = urllib.request.Request(server + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.headers["Content-Type"].startswith("text/plain")
+        return str(resp.read().decode())
+
+
+def test_metrics_sum_every_gunicorn_worker(server: str, client: openai.OpenAI) -> None:
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(server + "/metrics", timeout=30)
+    assert denied.value.code == 401
+    name = 'reader_tts_characters_total{engine="espeak"}'
+    cached = 'reader_tts_cached_characters_total{engine="espeak"}'
+    before = _scrape(server)
+    # Plain words: the spoken text (what is billed) is then the text itself.
+    texts = [f"Metrics sentence {n} for the workers." for n in "one two three four five six".split()]
+
+    def say(text: str) -> bytes:
+        return client.audio.speech.create(model="espeak", voice="en-us", input=text).read()
+
+    with ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(say, texts))
+    say(texts[0])
+    after = _scrape(server)
+    assert _metric(after, name) - _metric(before, name) == sum(map(len, texts))
+    assert _metric(after, cached) - _metric(before, cached) == len(texts[0])
+    assert 'pid="' not in after  # summed across workers, not one series per process
