@@ -44,6 +44,9 @@ def create_app(
     from .web import api, cors, errors, openai_api, pages, security
 
     settings = (settings or Settings.from_env()).resolved()
+    from .text.speech_text import load_pronunciations
+
+    load_pronunciations(settings.pronunciations)  # a broken list stops start-up, loudly
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

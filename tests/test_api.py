@@ -160,11 +160,17 @@ def test_timings_from_espeak_map_onto_the_sentence_words(client: Any) -> None:
     assert times[-1][1] <= body["duration"] + 0.05
 
 
-def test_timings_for_piper_are_an_empty_list(client: Any) -> None:
-    doc = create(client, "No timings here.")
-    body = client.get(f"/api/documents/{doc['id']}/sentences/0/timings").get_json()
-    assert body["words"] == []
-    assert body["duration"] > 0.3
+def test_timings_for_piper_come_from_whisper(client: Any) -> None:
+    """Piper gives no timings of its own: the local Whisper times its words once."""
+    doc = create(client, "The quick brown fox jumps over the lazy dog. It cost $3,497 on Oct. 5.")
+    for n, expected in [(0, ["The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]),
+                        (1, ["It", "cost", "$3,497", "on", "Oct.", "5"])]:
+        sentence = doc["sentences"][n]["text"]
+        body = client.get(f"/api/documents/{doc['id']}/sentences/{n}/timings").get_json()
+        assert [sentence[w["start"]:w["end"]] for w in body["words"]] == expected
+        starts = [w["t0"] for w in body["words"]]
+        assert starts == sorted(starts) and starts[-1] > starts[0]
+        assert body["words"][-1]["t1"] <= body["duration"] + 0.05
 
 
 def test_free_speech_endpoint(client: Any) -> None:

@@ -21,6 +21,9 @@ class PiperSynthesizer:
     """One Piper voice, loaded lazily once per process."""
 
     name = "piper"
+    # This voice model has no duration output, so Piper gives no word timings of its own:
+    # the local Whisper times the words once, after the audio is cached.
+    needs_alignment = True
 
     def __init__(self, model_path: str = "", config_path: str = "") -> None:
         if not model_path:

@@ -12,8 +12,8 @@ from ..cache import CachedAudio
 from ..speech.service import Spoken, dictate
 from ..documents import ingest
 from ..documents.model import Document, Sentence
-from ..errors import BadRequest, NoSpeech, NotFound, UnsupportedMedia, Unprocessable
-from ..text.speech_text import spoken_text
+from ..errors import BadRequest, NotFound, TooLarge, UnsupportedMedia
+from ..text.speech_text import SpokenText, load_pronunciations, spoken_text
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -84,6 +84,14 @@ def _sentence(doc_id: str, n: int) -> Sentence:
     return doc.sentences[n]
 
 
+def _spoken(doc: Document, sentence: Sentence) -> SpokenText:
+    """The text an engine is sent for a sentence: its language's rules and the operator's list."""
+    block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
+    lang = (block.lang if block else None) or doc.language or "en"
+    return spoken_text(sentence.text, lang=lang,
+                       pronunciations=load_pronunciations(services().settings.pronunciations))
+
+
 def _format_arg() -> str:
     return request.args.get("format") or services().settings.default_format
 
@@ -126,14 +134,14 @@ def sentence_speech(doc_id: str, n: int) -> Any:
     """Audio of one sentence; `prefetch=N` also synthesises the next N ahead (cloud voices)."""
     sentence = _sentence(doc_id, n)
     svc = services()
+    doc = svc.documents.get(doc_id)
     voice, fmt, style = request.args.get("voice"), _format_arg(), _instructions_arg()
     # HEAD drops the body: synthesise whole (and cache) rather than stream into nothing.
-    spoken = svc.speech.open(spoken_text(sentence.text).text, voice, fmt, instructions=style,
+    spoken = svc.speech.open(_spoken(doc, sentence).text, voice, fmt, instructions=style,
                              client=request.remote_addr, stream=request.method != "HEAD")
     ahead = request.args.get("prefetch", type=int) or 0
     if ahead > 0 and not spoken.fallback:
-        doc = svc.documents.get(doc_id)
-        texts = [spoken_text(s.text).text for s in doc.sentences[n + 1: n + 1 + min(ahead, MAX_PREFETCH)]]
+        texts = [_spoken(doc, s).text for s in doc.sentences[n + 1: n + 1 + min(ahead, MAX_PREFETCH)]]
         svc.speech.warm(texts, voice, fmt, instructions=style, client=request.remote_addr)
     return _audio_response(spoken)
 
@@ -142,14 +150,18 @@ def sentence_speech(doc_id: str, n: int) -> Any:
 def sentence_timings(doc_id: str, n: int) -> Any:
     """Word timings as offsets into the sentence text, where the engine gives them."""
     sentence = _sentence(doc_id, n)
-    spoken = spoken_text(sentence.text)
+    spoken = _spoken(services().documents.get(doc_id), sentence)
     voice = request.args.get("voice")
     result, timings = services().speech.timings(
         spoken.text, voice, _format_arg(), instructions=_instructions_arg(), client=request.remote_addr)
     assert result.entry is not None
-    words = []
+    words: list[dict[str, Any]] = []
     for start, end, t0, t1 in timings:
         s, e = spoken.to_source(start, end)
+        if words and (words[-1]["start"], words[-1]["end"]) == (s, e):
+            # Several spoken words for one written token ("$3,497"): one highlight for all.
+            words[-1]["t1"] = round(t1, 3)
+            continue
         words.append({"start": s, "end": e, "t0": round(t0, 3), "t1": round(t1, 3)})
     resp = jsonify({"duration": round(result.entry.duration, 3), "words": words,
                     "voice": voice or services().speech.default_voice()})
@@ -189,8 +201,6 @@ def speech() -> Any:
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("Send {\"text\": \"...\"} with some text to speak.")
     if len(text) > svc.settings.max_speech_chars:
-        from ..errors import TooLarge
-
         raise TooLarge(
             f"POST /api/speech takes at most {svc.settings.max_speech_chars:,} characters; "
             "create a document for longer text."
@@ -199,7 +209,8 @@ def speech() -> Any:
         if data.get(name) is not None and not isinstance(data[name], str):
             raise BadRequest(f"'{name}' must be a string.")
     spoken = svc.speech.open(
-        spoken_text(text).text, data.get("voice"),
+        spoken_text(text, pronunciations=load_pronunciations(svc.settings.pronunciations)).text,
+        data.get("voice"),
         data.get("format") or svc.settings.default_format,
         instructions=data.get("instructions") or None, client=request.remote_addr,
     )
@@ -233,15 +244,11 @@ def healthz() -> Any:
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/spoken")
 def sentence_spoken(doc_id: str, n: int) -> Any:
     """What the engine is sent for a sentence, word by word, so operators can check it."""
-    from ..text.speech_text import load_pronunciations
-
-    svc = services()
     sentence = _sentence(doc_id, n)
-    doc = svc.documents.get(doc_id)
+    doc = services().documents.get(doc_id)
     block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
-    lang = (block.lang if block else None) or doc.language
-    spoken = spoken_text(sentence.text, lang=lang or "en",
-                         pronunciations=load_pronunciations(svc.settings.pronunciations))
+    lang = (block.lang if block else None) or doc.language or "en"
+    spoken = _spoken(doc, sentence)
     words = [
         {"spoken": [s, e], "source": [a, b], "text": spoken.text[s:e], "source_text": sentence.text[a:b]}
         for s, e, a, b in spoken.words()
