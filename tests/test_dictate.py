@@ -1,0 +1,508 @@
+"""Dictation in a real browser: dictate.js with a fake microphone that plays a WAV.
+
+Chromium's --use-file-for-fake-audio-capture plays one file (looping) into every
+getUserMedia, so each recording needs a browser of its own; they are launched once per
+file. The server is a real gunicorn with the real Whisper model, started here with
+READER_CORS_ORIGINS so that a page of another origin can use dictate.js too.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+import time
+import urllib.request
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import SPEECH, free_port, speech_manifest, start_server, stop_server, wer
+from playwright.sync_api import Browser, Page, sync_playwright
+from test_browser import (
+    CSP_WATCH,
+    FOUR_SENTENCES,
+    TIMEOUT,
+    check_axe,
+    launch,
+    sentence_indexes,
+    shoot,
+    tab_to,
+    wait_for_current,
+    wait_for_state,
+)
+
+pytestmark = pytest.mark.browser
+
+CAPTURE_RATE = 48_000  # what Chromium's fake capture device runs at
+LEAD, TAIL = 0.5, 3.0  # seconds of silence around the speech: the file loops
+HUMAN = "LJ001-0006"  # LJ Speech, public domain: 5.7 s of a person reading
+EMAIL_WORDS = "john dot smith at example dot com"
+TRANSCRIBE_TIMEOUT = 60_000
+EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+
+
+class Sites:
+    """Two other web sites on loopback (so that Chrome's local-network checks stay out of
+    it): `allowed` is listed in READER_CORS_ORIGINS, `other` is not. Both serve `form`."""
+
+    def __init__(self) -> None:
+        self.form = ""
+        self.servers = []
+        for _ in range(2):
+            sites = self
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self) -> None:
+                    body = sites.form.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+                def log_message(self, *args: Any) -> None:
+                    pass
+
+            httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+            self.servers.append(httpd)
+        # "localhost", not 127.0.0.1: a secure context, where getUserMedia is allowed.
+        self.allowed, self.other = (f"http://localhost:{h.server_address[1]}" for h in self.servers)
+
+    def close(self) -> None:
+        for httpd in self.servers:
+            httpd.shutdown()
+            httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[Sites]:
+    s = Sites()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sites: Sites) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("dictate") / "data"
+    data_dir.mkdir()
+    base, proc = start_server(data_dir, workers=2, env={"READER_CORS_ORIGINS": sites.allowed})
+    try:
+        yield base
+    finally:
+        stop_server(proc)
+
+
+def write_capture(samples: np.ndarray, path: Path) -> float:
+    """A 16-bit mono WAV at the capture rate, with silence around; returns its length."""
+    pad = np.zeros(int(LEAD * CAPTURE_RATE), dtype=np.float32)
+    tail = np.zeros(int(TAIL * CAPTURE_RATE), dtype=np.float32)
+    pcm = np.concatenate([pad, samples.astype(np.float32), tail])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(CAPTURE_RATE)
+        w.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
+    return LEAD + len(samples) / CAPTURE_RATE
+
+
+@pytest.fixture(scope="module")
+def wavs(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, float]]:
+    """name -> (capture file, seconds until the speech ends)."""
+    from reader.audio import decode
+
+    folder = tmp_path_factory.mktemp("capture")
+    out: dict[str, tuple[Path, float]] = {}
+    human = SPEECH / speech_manifest()[HUMAN]["path"]
+    out["human"] = folder / "human.wav", write_capture(decode(human.read_bytes(), rate=CAPTURE_RATE), folder / "human.wav")
+    request = urllib.request.Request(
+        server + "/api/speech", data=json.dumps({"text": EMAIL_WORDS, "format": "wav"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as resp:
+        piper = resp.read()
+    out["email"] = folder / "email.wav", write_capture(decode(piper, rate=CAPTURE_RATE), folder / "email.wav")
+    silent = np.zeros(CAPTURE_RATE, dtype=np.float32)
+    out["silent"] = folder / "silent.wav", write_capture(silent, folder / "silent.wav")
+    return out
+
+
+@pytest.fixture(scope="module")
+def browsers(wavs: dict[str, tuple[Path, float]]) -> Iterator[Callable[[str], Browser]]:
+    """A browser per microphone: "human", "email", "silent", or "refused" (no permission)."""
+    launched: dict[str, Browser] = {}
+    with sync_playwright() as playwright:
+
+        def get(mic: str) -> Browser:
+            if mic not in launched:
+                args = ["--use-fake-device-for-media-stream"]
+                if mic != "refused":
+                    args += ["--use-fake-ui-for-media-stream",
+                             f"--use-file-for-fake-audio-capture={wavs[mic][0]}"]
+                launched[mic] = launch(playwright, args)
+            return launched[mic]
+
+        yield get
+        for b in launched.values():
+            b.close()
+
+
+@pytest.fixture
+def open_page(browsers: Callable[[str], Browser]) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh context of the browser with that microphone; at the end, fails on
+    script errors or CSP violations (`allow`: console errors a test expects)."""
+    contexts = []
+    errors: list[str] = []
+
+    def open_(mic: str, width: int = 1280, allow: tuple[str, ...] = ()) -> Page:
+        context = browsers(mic).new_context(
+            viewport={"width": width, "height": 900 if width > 400 else 844}, reduced_motion="reduce")
+        contexts.append(context)
+        page = context.new_page()
+        page.add_init_script(CSP_WATCH)
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error"
+                and not any(re.search(a, msg.text) for a in allow) else None)
+        page.set_default_timeout(TIMEOUT)
+        return page
+
+    yield open_
+    for context in contexts:
+        for page in context.pages:
+            errors.extend(f"CSP: {v}" for v in page.evaluate("window.__cspViolations || []"))
+        context.close()
+    assert not errors, "\n".join(errors)
+
+
+def open_demo(page: Page, server: str) -> None:
+    page.goto(server + "/dictate")
+    page.wait_for_function("() => document.querySelectorAll('.dictate-controls').length >= 10")
+
+
+def mic(page: Page, name: str) -> Any:
+    return page.get_by_role("button", name=f"Dictate: {name}", exact=True)
+
+
+def wait_recording(page: Page, on: bool = True) -> None:
+    page.wait_for_function(
+        "on => !!document.querySelector('.dictate-controls[data-state=recording]') === on", arg=on)
+
+
+def wait_value(page: Page, selector: str, old: str) -> str:
+    page.wait_for_function(
+        "([s, old]) => document.querySelector(s).value !== old"
+        " || document.querySelector('.dictate-message[data-kind=error]')",
+        arg=[selector, old], timeout=TRANSCRIBE_TIMEOUT,
+    )
+    errors = page.locator(".dictate-message[data-kind=error]").all_inner_texts()
+    assert not errors, errors
+    return page.input_value(selector)
+
+
+def wait_for_live(page: Page, text: str) -> None:
+    """The one polite live region dictate.js adds says `text`."""
+    page.wait_for_function(
+        "t => (document.querySelector('.dictate-visually-hidden[role=status]')?.textContent || '')"
+        ".includes(t)", arg=text)
+
+
+def dictate_by_taps(page: Page, button: Any, seconds: float) -> None:
+    """Tap to start, wait while the fake microphone speaks, tap to stop."""
+    button.click()
+    wait_recording(page)
+    assert button.get_attribute("aria-pressed") == "true"
+    time.sleep(seconds + 0.6)
+    button.click()
+
+
+# -- end to end, with a microphone --------------------------------------------------------
+
+
+def test_dictation_replaces_the_selection_in_a_textarea(
+    server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    """A person's recorded speech lands where the selection was, in the words they said."""
+    page = open_page("human")
+    open_demo(page, server)
+    page.fill("#message", "Dear team, XXX Thanks.")
+    page.evaluate("() => document.getElementById('message').setSelectionRange(11, 14)")
+    button = mic(page, "Your message")
+    button.click()
+    wait_recording(page)
+    wait_for_live(page, "Recording for Your message")
+    meter = page.locator(".dictate-controls[data-state=recording] .dictate-meter")
+    assert meter.is_visible()
+    time.sleep(1.5)  # into the speech: the level meter moves
+    level = meter.locator(".dictate-level").evaluate("el => el.style.transform")
+    assert level.startswith("scaleX(") and level != "scaleX(0.000)", level
+    time.sleep(wavs["human"][1] - 1.5 + 0.6)
+    button.click()
+    value = wait_value(page, "#message", "Dear team, XXX Thanks.")
+    assert button.get_attribute("aria-pressed") == "false"
+    assert value.startswith("Dear team, ") and value.endswith(" Thanks."), value
+    said = value[len("Dear team, "):-len(" Thanks.")]
+    reference = speech_manifest()[HUMAN]["reference"]
+    assert wer(reference, said) < 0.2, (reference, said)
+    wait_for_live(page, "Added to Your message")
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Dictate: Your message"
+
+
+def test_push_to_talk_fills_an_email_field_and_reads_it_back(
+    server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    """Hold the button (here: Space) while speaking; "at" and "dot" make an address."""
+    page = open_page("email")
+    open_demo(page, server)
+    button = mic(page, "Email address")
+    button.focus()
+    page.keyboard.down("Space")
+    wait_recording(page)
+    time.sleep(wavs["email"][1] + 0.6)
+    page.keyboard.up("Space")  # letting go stops the recording
+    value = wait_value(page, "#email", "")
+    assert EMAIL.match(value), value
+    assert value == "john.smith@example.com"
+
+    spoken: list[Any] = []
+    page.on("request", lambda r: spoken.append(r.post_data_json) if r.url.endswith("/api/speech") else None)
+    read = page.get_by_role("button", name="Read back: Email address")
+    read.click()
+    page.get_by_role("button", name="Stop reading: Email address").wait_for()
+    assert spoken == [{"text": "john dot smith at example dot com"}]
+    page.get_by_role("button", name="Read back: Email address").wait_for(timeout=TRANSCRIBE_TIMEOUT)
+
+
+def test_another_site_can_use_dictate_js(
+    server: str, sites: Sites, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    """A page of an origin in READER_CORS_ORIGINS loads dictate.js from the server and
+    dictates through it; a page of any other origin cannot."""
+    sites.form = (
+        "<!doctype html><html lang='en'><head><title>Sign up</title>"
+        f"<link rel='stylesheet' href='{server}/static/dictate.css'>"
+        f"<script type='module' src='{server}/static/dictate.js'></script></head>"
+        "<body><main><label for='e'>Your email</label><input id='e' type='email' data-dictate>"
+        "</main></body></html>"
+    )
+    page = open_page("email", allow=(r"CORS policy|Failed to load resource",))
+    page.goto(sites.other + "/form")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".dictate-controls").count() == 0
+
+    page.goto(sites.allowed + "/form")
+    button = mic(page, "Your email")
+    button.wait_for()
+    dictate_by_taps(page, button, wavs["email"][1])
+    value = wait_value(page, "#e", "")
+    assert EMAIL.match(value), value
+
+
+def test_keyboard_only_walkthrough(
+    server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    """Open a text, play, move by sentence, change speed and theme, go to the form,
+    dictate, send: the keyboard alone, no mouse."""
+    page = open_page("human")
+    page.goto(server + "/")
+    tab_to(page, "(el) => el.id === 'text'")
+    page.keyboard.type(FOUR_SENTENCES)
+    tab_to(page, "(el) => el.textContent.trim() === 'Read aloud'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/read/"))
+    wait_for_state(page, "idle")
+    indexes = sentence_indexes(page)
+
+    tab_to(page, "(el) => el.id === 'play-pause'")
+    page.keyboard.press("Enter")
+    wait_for_current(page, indexes[0])
+    page.keyboard.press("Alt+Period")
+    wait_for_current(page, indexes[1])
+    tab_to(page, "(el) => el.id === 'speed'")
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#speed") == "1.25"
+    tab_to(page, "(el) => el.id === 'settings-toggle'")
+    page.keyboard.press("Enter")
+    tab_to(page, "(el) => el.id === 'pref-theme'")
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "contrast"
+    if page.evaluate("() => document.documentElement.dataset.readerState") == "playing":
+        page.keyboard.press("Alt+P")
+        wait_for_state(page, "paused")
+
+    tab_to(page, "(el) => el.textContent.trim() === 'Dictation demo'", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/dictate$"))
+    page.wait_for_function("() => document.querySelectorAll('.dictate-controls').length >= 10")
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "contrast"
+    tab_to(page, "(el) => el.id === 'name'")
+    page.keyboard.type("Ada Lovelace")
+    tab_to(page, "(el) => el.id === 'email'")
+    page.keyboard.type("ada@example.com")
+    tab_to(page, "(el, name) => el.getAttribute('aria-label') === name", "Dictate: Your message")
+    page.keyboard.press("Space")
+    wait_recording(page)
+    time.sleep(wavs["human"][1] + 0.6)
+    page.keyboard.press("Space")
+    said = wait_value(page, "#message", "")
+    tab_to(page, "(el) => el.textContent.trim() === 'Send'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/dictate$"))
+    page.get_by_role("heading", name="Answers received").wait_for()
+    message = page.locator(".answer-message").inner_text()
+    assert message == said.strip()
+    assert wer(speech_manifest()[HUMAN]["reference"], message) < 0.2, message
+    check_axe(page, "dictation answers, high contrast")
+
+
+# -- failures leave the field as it was ----------------------------------------------------
+
+
+def test_silence_is_reported_and_the_field_untouched(
+    server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    page = open_page("silent", width=390)
+    open_demo(page, server)
+    page.fill("#name", "Ada")
+    dictate_by_taps(page, mic(page, "Full name"), 1.0)
+    error = page.locator(".dictate-message[data-kind=error]")
+    error.wait_for()
+    assert "No sound came from the microphone" in error.inner_text()
+    assert page.input_value("#name") == "Ada"
+    wait_for_live(page, "No sound came from the microphone")
+    check_axe(page, "dictation error message")
+    shoot(page, "dictate-390-error")
+
+
+def test_refused_or_missing_microphone_is_explained(
+    server: str, open_page: Callable[..., Page]
+) -> None:
+    page = open_page("refused")
+    open_demo(page, server)
+    page.fill("#message", "Kept as it is.")
+    button = mic(page, "Your message")
+    button.click()
+    error = page.locator(".dictate-message[data-kind=error]")
+    error.wait_for()
+    assert "Microphone access was refused" in error.inner_text()
+    assert button.get_attribute("aria-pressed") == "false"
+    assert page.input_value("#message") == "Kept as it is."
+
+    # No microphone at all: the browser says NotFoundError (stood in for here: the fake
+    # device flag always provides one).
+    page = open_page("refused")
+    page.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () =>"
+        " Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));")
+    open_demo(page, server)
+    mic(page, "Full name").click()
+    page.locator(".dictate-message[data-kind=error]").wait_for()
+    assert "No microphone was found" in page.locator(".dictate-message[data-kind=error]").inner_text()
+    assert page.input_value("#name") == ""
+
+
+def test_server_error_is_shown_and_the_field_untouched(
+    server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    """The English-only model refuses French: the server's explanation is shown."""
+    page = open_page("human", allow=(r"status of 422",))
+    open_demo(page, server)
+    page.evaluate("() => document.getElementById('town').setAttribute('lang', 'fr')")
+    page.fill("#town", "Lyon")
+    dictate_by_taps(page, mic(page, "Town or city"), 1.5)
+    error = page.locator(".dictate-message[data-kind=error]")
+    error.wait_for(timeout=TRANSCRIBE_TIMEOUT)
+    assert "English only" in error.inner_text()
+    assert page.input_value("#town") == "Lyon"
+
+
+# -- what a transcript does to a field (the real dictate.js, no microphone needed) ---------
+
+FORMATTING = [
+    ("#message", "Hello comma how are you question mark", "Hello, how are you?"),
+    ("#message", "Hello, comma, how are you? Question mark.", "Hello, how are you?"),
+    ("#message", "Dear Sam new paragraph thanks for the call full stop", "Dear Sam\n\nThanks for the call."),
+    ("#message", "First line. New line. Second line exclamation mark", "First line\nSecond line!"),
+    ("#message", "Note colon bring the keys period", "Note: bring the keys."),
+    ("#street", "12 high street new line flat 3.", "12 high street flat 3"),
+    ("#name", "ada lovelace.", "Ada Lovelace"),
+    ("#town", "new york.", "New York"),
+    ("#email", "John dot Smith at example dot com.", "john.smith@example.com"),
+    ("#email", "John.Smith@Example.com.", "john.smith@example.com"),
+    ("#email", "jane underscore doe two at mail dot example dot org", "jane_doe2@mail.example.org"),
+    ("#phone", "Oh two oh, seven nine four six, double oh one two.", "02079460012"),
+    ("#phone", "Plus 44 20 7946 0000.", "+442079460000"),
+    ("#postcode", "sw1a 1aa.", "SW1A 1AA"),
+    ("#dob-day", "The twenty-seventh.", "27"),
+    ("#dob-day", "3rd", "3"),
+    ("#dob-month", "March.", "3"),
+    ("#dob-month", "twelve", "12"),
+    ("#dob-year", "Nineteen ninety.", "1990"),
+    ("#dob-year", "Nineteen oh five", "1905"),
+    ("#dob-year", "two thousand and three", "2003"),
+]
+
+APPLY = """async ([selector, transcript]) => {
+  const { dictationFor } = await import('/static/dictate.js');
+  const field = document.querySelector(selector);
+  dictationFor(field).apply(transcript);
+  return field.value;
+}"""
+
+
+def test_spoken_commands_and_field_aware_formatting(
+    server: str, open_page: Callable[..., Page]
+) -> None:
+    page = open_page("silent")
+    open_demo(page, server)
+    wrong = []
+    for selector, transcript, expected in FORMATTING:
+        page.fill(selector, "")
+        got = page.evaluate(APPLY, [selector, transcript])
+        if got != expected:
+            wrong.append(f"{selector} {transcript!r}: {got!r}, expected {expected!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_delete_that_scratch_that_and_undo(server: str, open_page: Callable[..., Page]) -> None:
+    page = open_page("silent")
+    open_demo(page, server)
+    inputs = page.evaluate("""() => { window.__inputs = 0;
+        document.getElementById('message').addEventListener('input', () => window.__inputs++); }""")
+    assert inputs is None
+    steps = [
+        ("Hello world.", "Hello world."),
+        ("how are you?", "Hello world. How are you?"),
+        ("Delete that.", "Hello world."),
+        ("Undo.", "Hello world. How are you?"),
+        ("Scratch that.", "Hello world."),
+        ("delete that", ""),
+        ("undo", "Hello world."),
+        ("This is wrong, scratch that.", "Hello world."),  # the whole utterance is dropped
+        ("I want to undo the change.", "Hello world. I want to undo the change."),  # words, not a command
+    ]
+    for transcript, expected in steps:
+        assert page.evaluate(APPLY, ["#message", transcript]) == expected, transcript
+    assert page.evaluate("() => window.__inputs") == 8
+
+    # Typed by hand since: dictation's commands leave it alone, and say so.
+    page.fill("#message", "Typed by hand.")
+    assert page.evaluate(APPLY, ["#message", "delete that"]) == "Typed by hand."
+    assert "changed by hand" in page.locator("#message + .dictate-controls .dictate-message").inner_text()
+
+    # At the caret, replacing the selection, with the spaces it needs.
+    page.fill("#message", "Hello world")
+    page.evaluate("() => document.getElementById('message').setSelectionRange(6, 11)")
+    assert page.evaluate(APPLY, ["#message", "There."]) == "Hello There."
+    page.fill("#message", "Onetwo")
+    page.evaluate("() => document.getElementById('message').setSelectionRange(3, 3)")
+    assert page.evaluate(APPLY, ["#message", "and"]) == "One and two"
+    # Too long for the field: refused, field untouched.
+    page.fill("#dob-day", "")
+    assert page.evaluate(APPLY, ["#dob-day", "one two three"]) == ""
+    assert "at most 2 characters" in page.locator("#dob-day + .dictate-controls .dictate-message").inner_text()
