@@ -38,6 +38,9 @@ test-fast: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/segment.py
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/cloud.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/mypy
