@@ -645,7 +645,8 @@ def test_reading_settings_apply_and_persist(live_server: str, new_page: Callable
     assert now["font"].startswith('"Atkinson Hyperlegible"')
     assert now["bg"] == "rgb(21, 23, 26)"
     page.keyboard.press("Alt+Period")
-    assert page.locator(".focus-mask-below").is_visible()
+    # The mask is laid out on the next animation frame after the sentence moves: wait for it.
+    page.locator(".focus-mask-below").wait_for(state="visible", timeout=10_000)
     assert page.evaluate("() => document.fonts.load('1rem \"Atkinson Hyperlegible\"')"
                          ".then(f => f.length > 0)")
 
