@@ -78,8 +78,18 @@ def read(doc_id: str) -> Any:
         blocks=blocks,
         voices=svc.speech.voices(),
         default_voice=svc.speech.default_voice(),
+        styles=_styles(svc.speech.synthesizers.values()),
         format=svc.settings.default_format,
     )
+
+
+def _styles(synthesizers: Any) -> list[dict[str, Any]]:
+    """The style presets on offer, each with the engines that take it (for the style select)."""
+    styles: dict[str, list[str]] = {}
+    for synth in synthesizers:
+        for name in getattr(synth, "styles", ()):
+            styles.setdefault(name, []).append(synth.name)
+    return [{"id": name, "label": name.capitalize(), "engines": engines} for name, engines in styles.items()]
 
 
 @bp.route("/dictate", methods=["GET", "POST"])
