@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from .budget import RateLimit
 from .cache import AudioCache
 from .config import Settings
 from .documents.store import DocumentStore
@@ -30,6 +31,7 @@ class Services:
     speech: SpeechService
     transcriber: Transcriber
     metrics: Any = None  # reader.metrics.Metrics
+    speech_limit: Any = None  # reader.budget.RateLimit for POST /api/speech
 
 
 def create_app(
@@ -86,6 +88,7 @@ def create_app(
         ),
         transcriber=transcribers[settings.stt],
         metrics=metrics,
+        speech_limit=RateLimit(str(Path(settings.data_dir) / "rate-limits"), settings.speech_per_minute),
     )
     app.extensions["reader"] = services
 

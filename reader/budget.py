@@ -1,4 +1,5 @@
-"""A daily allowance of cloud speech per client, counted in a diskcache shared by all workers."""
+"""Per-client limits counted in a diskcache shared by all workers: a daily allowance of cloud
+speech, and a rate limit on free-text speech."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import hashlib
 
 import diskcache
 
-from .speech.cloud_errors import OverBudget
+import time
+
+from .speech.cloud_errors import OverBudget, RateLimited
 
 DAY = 86400
 
@@ -27,9 +30,8 @@ class DailyBudget:
         self._store = diskcache.Cache(directory, eviction_policy="none")
 
     def _key(self, client: str) -> str:
-        # Addresses are personal data: only a hash of one is written to disk.
         day = dt.datetime.now(dt.timezone.utc).date().isoformat()
-        return f"{day}:{hashlib.sha256(client.encode()).hexdigest()[:32]}"
+        return f"{day}:{_client_hash(client)}"
 
     def used(self, client: str) -> int:
         return int(self._store.get(self._key(client), 0))
@@ -55,6 +57,40 @@ class DailyBudget:
         key = self._key(client)
         self._store.incr(key, chars, default=0)
         self._store.touch(key, expire=2 * DAY)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _client_hash(client: str) -> str:
+    # Addresses are personal data: only a hash of one is written to disk.
+    return hashlib.sha256(client.encode()).hexdigest()[:32]
+
+
+class RateLimit:
+    """At most `per_minute` requests per client in each clock minute (a fixed window)."""
+
+    def __init__(self, directory: str, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._store = diskcache.Cache(directory, eviction_policy="none")
+
+    def hit(self, client: str | None) -> None:
+        """Count one request; raise RateLimited when the client is over the limit."""
+        if client is None or self.per_minute <= 0:
+            return
+        now = time.time()
+        minute = int(now // 60)
+        key = f"{minute}:{_client_hash(client)}"
+        count = self._store.incr(key, 1, default=0)
+        if count == 1:
+            self._store.touch(key, expire=120)
+        if count > self.per_minute:
+            wait = 60 - (now % 60)
+            raise RateLimited(
+                f"Too many speech requests: at most {self.per_minute} a minute. "
+                f"Try again in {max(int(wait), 1)} s.",
+                retry_after=wait,
+            )
 
     def close(self) -> None:
         self._store.close()

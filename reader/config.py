@@ -61,6 +61,9 @@ class Settings:
     max_speech_chars: int = _setting(
         4_000, "READER_MAX_SPEECH_CHARS", "Longest text accepted by POST /api/speech, in characters."
     )
+    speech_per_minute: int = _setting(
+        60, "READER_SPEECH_PER_MINUTE", "Requests per minute per client to POST /api/speech (0: no limit)."
+    )
     max_upload_mb: int = _setting(
         25, "READER_MAX_UPLOAD_MB", "Largest request body (uploads, recordings) in MB."
     )

@@ -307,3 +307,16 @@ def test_too_long_recording(make_app: Any) -> None:
     client = make_app(max_audio_seconds=2).test_client()
     long = audio.encode(np.zeros(16000 * 5, dtype=np.int16), 16000, "flac")
     problem_of(_upload(client, long, "long.flac"), 413)
+
+
+def test_free_speech_is_rate_limited_per_client(make_app: Any) -> None:
+    client = make_app(speech_per_minute=3).test_client()
+    for _ in range(3):
+        assert client.post("/api/speech", json={"text": "Once more.", "voice": "espeak:en-us"}).status_code == 200
+    resp = client.post("/api/speech", json={"text": "Once more.", "voice": "espeak:en-us"})
+    body = problem_of(resp, 429)
+    assert "3 a minute" in body["detail"]
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    other = client.post("/api/speech", json={"text": "Hi.", "voice": "espeak:en-us"},
+                        environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 200  # another client has its own allowance

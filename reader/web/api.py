@@ -196,6 +196,7 @@ def voices() -> Any:
 def speech() -> Any:
     """JSON {"text", "voice"?, "format"?, "instructions"?} -> audio, for short free text."""
     svc = services()
+    svc.speech_limit.hit(request.remote_addr)
     data = _json_body()
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
