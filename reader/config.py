@@ -124,7 +124,9 @@ class Settings:
         (), "READER_CORS_ORIGINS", "Origins allowed to use dictate.js and the API from other sites, comma-separated."
     )
     workers: int = _setting(3, "READER_WORKERS", "gunicorn worker processes for `reader serve`.")
-    threads: int = _setting(4, "READER_THREADS", "Threads per gunicorn worker.")
+    threads: int = _setting(
+        8, "READER_THREADS", "Threads per gunicorn worker (requests waiting on a cloud voice hold one each)."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

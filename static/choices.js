@@ -43,6 +43,11 @@ export class Choices {
     return this.styleSetting.hidden ? "" : this.styleSelect.value;
   }
 
+  // A cloud voice: the server synthesises ahead in parallel (bounded per deployment).
+  isRemote() {
+    return this.voiceSelect.selectedOptions[0]?.dataset.remote === "true";
+  }
+
   rate() {
     return Number(this.speedSelect.value) || 1;
   }

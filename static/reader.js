@@ -222,7 +222,12 @@ function init(article) {
   }
 
   async function prefetch(from, myToken) {
-    // One at a time, so prefetching never competes with the sentence about to play.
+    // Offline voices: one at a time, so prefetching never competes with the sentence about
+    // to play on this machine's CPU. Cloud voices: all at once; the server bounds how many
+    // reach the service, and playback then never waits on it after the first sentence.
+    if (choices.isRemote()) {
+      for (let p = from + 1; p <= from + PREFETCH && p < spans.length; p++) audio.load(p).catch(() => {});
+    }
     for (let p = from + 1; p <= from + PREFETCH && p < spans.length; p++) {
       if (myToken !== token) return;
       let entry;

@@ -47,7 +47,8 @@ def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: 
         page = context.new_page()
         outside: list[str] = []
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "blob:", "data:")) else None)
-        open_text(page, base, "A cloud voice reads this. It reads calmly. Then it stops.")
+        open_text(page, base, "A cloud voice reads this. It reads calmly. It reads the next ones ahead. "
+                              "In parallel, not one by one. Then it stops.")
         style = page.locator("#style-setting")
         assert not style.is_visible()  # the offline default voice takes no style
         label = page.eval_on_selector("#voice option[value='azure:coral']", "o => o.textContent")
@@ -59,6 +60,8 @@ def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: 
         page.select_option("#style", "calm narrator")
         check_axe(page, "reader with a cloud voice and its style select")
 
+        # A service that takes its time, so requests in flight overlap if they run in parallel.
+        fake.chunk_size, fake.chunk_delay = 2048, 0.05
         page.click("#play-pause")
         wait_for_state(page, "playing")
         deadline = time.monotonic() + 30
@@ -71,6 +74,9 @@ def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: 
         assert body["input"] == "A cloud voice reads this."
         assert "calm" in body.get("instructions", "").lower()
         wait_for_state(page, "finished")
+        # The sentences ahead were asked for together (the server bounds them per deployment).
+        assert fake.max_in_flight >= 2, fake.max_in_flight
+        assert len({r.json["input"] for r in fake.speech_requests() if r.json}) == 5
         assert page.evaluate("() => localStorage.getItem('reader.style')") == "calm narrator"
         assert not outside, outside
     finally:

@@ -79,6 +79,7 @@ def read(doc_id: str) -> Any:
         voices=svc.speech.voices(),
         default_voice=svc.speech.default_voice(),
         styles=_styles(svc.speech.synthesizers.values()),
+        remote_engines={name for name in svc.speech.synthesizers if svc.speech.is_remote(name)},
         format=svc.settings.default_format,
     )
 
