@@ -238,3 +238,13 @@ def test_loopback_server_data_is_served(server: LocalServer) -> None:
     with urllib.request.urlopen(server.base + "/article", timeout=5) as resp:
         assert resp.read() == ARTICLE
     assert Path(PDF).exists()
+
+
+def test_a_given_title_wins_for_urls_and_uploads(local_client: Any, server: LocalServer) -> None:
+    doc = local_client.post("/api/documents", json={"url": server.base + "/news", "title": "  Harbour news "}).get_json()
+    assert doc["title"] == "Harbour news"
+    upload_doc = upload(local_client, b"Just a plain note. Nothing more.", "note.txt", title="My note").get_json()
+    assert upload_doc["title"] == "My note"
+    untitled = upload(local_client, b"Another plain note.", "other.txt", title="   ").get_json()
+    assert untitled["title"] == "Another plain note."
+    problem_of(local_client.post("/api/documents", json={"url": server.base + "/news", "title": 42}), 400)

@@ -117,38 +117,50 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
     raise UnsupportedMedia("This is not a web page, PDF or text file, so it cannot be read aloud.")
 
 
+def check_title(title: object) -> str | None:
+    """A title the user gave (None or blank: let the document's own title stand), or a 400."""
+    if title is None:
+        return None
+    if not isinstance(title, str):
+        raise BadRequest("'title' must be a string.")
+    return title.strip() or None
+
+
 def _store(store: DocumentStore, found: Extracted, *, source: str, language: str | None,
-           url: str | None = None) -> tuple[Document, bool]:
+           url: str | None = None, title: object = None) -> tuple[Document, bool]:
     lang = check_language(language, default=found.language or "en")
-    doc = build_document(found.blocks, source=source, language=lang, title=found.title,
-                         skipped=found.skipped, url=url)
+    doc = build_document(found.blocks, source=source, language=lang,
+                         title=check_title(title) or found.title, skipped=found.skipped, url=url)
     return doc, store.put(doc)
 
 
 def from_url(store: DocumentStore, url: object, *, settings: Any, mode: object = None,
-             language: str | None = None, fetcher: Any = None) -> tuple[Document, bool]:
+             language: str | None = None, fetcher: Any = None, title: object = None) -> tuple[Document, bool]:
     """A web address -> stored document; returns (document, created)."""
     from .fetch import Fetcher
 
     mode = check_mode(mode)
     check_language(language)
+    check_title(title)  # refuse a bad title before any request leaves
     page = (fetcher or Fetcher.from_settings(settings)).fetch(url)
     # The server's Content-Type is only a hint: text/plain that starts with <html> is a page.
     hint = "html" if page.content_type in _HTML_TYPES else None
     found = extract(page.data, hint=hint, charset=page.charset,
                     mode=mode, max_text_chars=settings.max_text_chars)
-    return _store(store, found, source="url", language=language, url=page.url)
+    return _store(store, found, source="url", language=language, url=page.url, title=title)
 
 
 def from_upload(store: DocumentStore, data: bytes, *, settings: Any, filename: str | None = None,
-                mode: object = None, language: str | None = None) -> tuple[Document, bool]:
+                mode: object = None, language: str | None = None,
+                title: object = None) -> tuple[Document, bool]:
     """An uploaded file -> stored document; returns (document, created)."""
     mode = check_mode(mode)
     check_language(language)
+    check_title(title)
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(f"The file is larger than the limit of {settings.max_upload_mb} MB.")
     found = extract(data, hint=_name_hint(filename), mode=mode, max_text_chars=settings.max_text_chars)
-    return _store(store, found, source="file", language=language)
+    return _store(store, found, source="file", language=language, title=title)
 
 
 def from_text(
@@ -167,11 +179,10 @@ def from_text(
             f"The text has {len(text):,} characters; the limit is {max_chars:,}. "
             "Split it into parts, or ask the operator to raise READER_MAX_TEXT_CHARS."
         )
-    if title is not None and not isinstance(title, str):
-        raise BadRequest("'title' must be a string.")
+    title = check_title(title)
     lang = check_language(language)
     blocks = text_blocks(text)
     if not blocks:
         raise EmptyText("The text is empty: paste some text to read.")
-    doc = build_document(blocks, source="text", language=lang, title=(title or "").strip() or None)
+    doc = build_document(blocks, source="text", language=lang, title=title)
     return doc, store.put(doc)

@@ -48,6 +48,7 @@ def create_document() -> Any:
         doc, created = ingest.from_upload(
             svc.documents, upload.read(), settings=svc.settings, filename=upload.filename,
             mode=request.form.get("mode"), language=request.form.get("language"),
+            title=request.form.get("title"),
         )
     else:
         data = _json_body()
@@ -59,7 +60,7 @@ def create_document() -> Any:
         elif "url" in data:
             doc, created = ingest.from_url(
                 svc.documents, data["url"], settings=svc.settings, mode=data.get("mode"),
-                language=data.get("language"),
+                language=data.get("language"), title=data.get("title"),
             )
         else:
             raise BadRequest("Send {\"text\": \"...\"} with the text to read, or {\"url\": \"...\"} with a web address.")
