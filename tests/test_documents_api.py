@@ -103,7 +103,6 @@ def test_download_limit(make_app: Any, server: LocalServer) -> None:
 
 
 def test_pdf_behind_an_html_content_type(local_client: Any, server: LocalServer) -> None:
-    pytest.importorskip("reader.documents.pdf")
     resp = local_client.post("/api/documents", json={"url": server.base + "/pdf-as-html"})
     assert resp.status_code == 201, resp.get_data(as_text=True)
     assert "crazy" in " ".join(b["text"] for b in resp.get_json()["blocks"]).lower()
@@ -145,7 +144,6 @@ def test_upload_text_and_markdown(client: Any) -> None:
 
 
 def test_upload_pdf(client: Any) -> None:
-    pytest.importorskip("reader.documents.pdf")
     resp = upload(client, PDF.read_bytes(), "whatever.bin")
     assert resp.status_code == 201, resp.get_data(as_text=True)
     assert resp.get_json()["source"] == "file"

@@ -428,7 +428,6 @@ def _certificates(directory: Path, name: str) -> tuple[Path, Path, Path]:
 def test_https_is_verified_against_the_host_name(tmp_path: Path, connections: list[Any]) -> None:
     import ssl
 
-    pytest.importorskip("cryptography")
     ca, cert, key = _certificates(tmp_path, "secure.test")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)

@@ -200,7 +200,6 @@ def _bench() -> Any:
     return module
 
 
-@pytest.mark.skipif(not ARTICLES.exists(), reason="shared evaluation data not present")
 def test_main_content_on_a_sample_of_real_pages() -> None:
     """Every sixth page of the 181 (30 pages): mean token F1 at least 0.93."""
     bench = _bench()
