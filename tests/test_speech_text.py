@@ -346,3 +346,20 @@ def test_espeak_timings_cover_normalised_words(espeak: Any) -> None:
     assert spans[month] and spans[(23, 24)]  # "October" -> "Oct.", "fifth" -> "5"
     times = [t for word in speech.words for t in (word.t0, word.t1)]
     assert times == sorted(times) and spans[money][-1][1] - spans[money][0][0] > 1.0
+
+
+def test_pronunciations_apply_on_every_speech_path(make_app: Any, tmp_path: Path) -> None:
+    """/api/speech and /v1/audio/speech send the engine the same spoken text: "Nginx" said
+    as "engine x" finds the audio already made for "engine x"."""
+    listing = tmp_path / "say.json"
+    listing.write_text('{"Nginx": "engine x"}')
+    client = make_app(pronunciations=str(listing)).test_client()
+    made = client.post("/api/speech", json={"text": "engine x", "voice": "espeak:en-us"})
+    assert made.headers["X-Reader-Cache"] == "miss"
+    for resp in (
+        client.post("/api/speech", json={"text": "Nginx", "voice": "espeak:en-us"}),
+        client.post("/v1/audio/speech", json={"model": "espeak", "input": "Nginx", "voice": "en-us",
+                                              "response_format": "mp3"}),
+    ):
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert resp.headers["X-Reader-Cache"] == "hit"

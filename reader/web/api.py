@@ -13,6 +13,7 @@ from ..speech.service import Spoken, dictate
 from ..documents import ingest
 from ..documents.model import Document, Sentence
 from ..errors import BadRequest, NotFound, TooLarge, UnsupportedMedia
+from ..speech.base import Transcript
 from ..text.speech_text import SpokenText, load_pronunciations, spoken_text
 
 LOGGER = logging.getLogger(__name__)
@@ -85,12 +86,16 @@ def _sentence(doc_id: str, n: int) -> Sentence:
     return doc.sentences[n]
 
 
-def _spoken(doc: Document, sentence: Sentence) -> SpokenText:
-    """The text an engine is sent for a sentence: its language's rules and the operator's list."""
-    block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
-    lang = (block.lang if block else None) or doc.language or "en"
-    return spoken_text(sentence.text, lang=lang,
+def speakable(text: str, lang: str = "en") -> SpokenText:
+    """The text an engine is sent: the language's rules and the operator's pronunciation list."""
+    return spoken_text(text, lang=lang,
                        pronunciations=load_pronunciations(services().settings.pronunciations))
+
+
+def _spoken(doc: Document, sentence: Sentence) -> SpokenText:
+    """The spoken text of a sentence, in its block's (or the document's) language."""
+    block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
+    return speakable(sentence.text, (block.lang if block else None) or doc.language or "en")
 
 
 def _format_arg() -> str:
@@ -211,7 +216,7 @@ def speech() -> Any:
         if data.get(name) is not None and not isinstance(data[name], str):
             raise BadRequest(f"'{name}' must be a string.")
     spoken = svc.speech.open(
-        spoken_text(text, pronunciations=load_pronunciations(svc.settings.pronunciations)).text,
+        speakable(text).text,
         data.get("voice"),
         data.get("format") or svc.settings.default_format,
         instructions=data.get("instructions") or None, client=request.remote_addr,
@@ -219,21 +224,26 @@ def speech() -> Any:
     return _audio_response(spoken)
 
 
-@bp.post("/api/transcriptions")
-def transcriptions() -> Any:
-    """Multipart `file` (+ `language`, `prompt`) -> {"text"}. The audio is never stored."""
+def transcribe_upload(language: str | None) -> Transcript:
+    """The multipart `file` (+ `prompt`) of this request, transcribed; the audio is never stored."""
     svc = services()
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("Send the recording as a multipart form field named 'file'.")
-    language = request.form.get("language") or None
-    if language is not None:
-        language = ingest.check_language(language).split("-")[0].lower()
     prompt = request.form.get("prompt") or None
     if prompt is not None and len(prompt) > 1000:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
-    result = dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
-                     max_seconds=svc.settings.max_audio_seconds, metrics=svc.metrics)
+    return dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
+                   max_seconds=svc.settings.max_audio_seconds, metrics=svc.metrics)
+
+
+@bp.post("/api/transcriptions")
+def transcriptions() -> Any:
+    """Multipart `file` (+ `language`, `prompt`) -> {"text"}. The audio is never stored."""
+    language = request.form.get("language") or None
+    if language is not None:
+        language = ingest.check_language(language).split("-")[0].lower()
+    result = transcribe_upload(language)
     return jsonify({"text": result.text, "language": result.language,
                     "duration": round(result.duration, 3)})
 

@@ -13,9 +13,8 @@ from werkzeug.exceptions import HTTPException
 from .. import services
 from ..errors import BadRequest, ReaderError, TooLarge
 from ..speech.cloud_errors import CloudError
-from ..speech.service import dictate
-from ..text.speech_text import spoken_text
 from . import errors
+from .api import speakable, transcribe_upload
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("openai_api", __name__, url_prefix="/v1")
@@ -120,7 +119,8 @@ def speech() -> Any:
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
         raise BadRequest("'speed' must be a number from 0.25 to 4.0.")
     voice = _voice_id(_string(data, "model"), data.get("voice"))
-    spoken = svc.speech.open(spoken_text(text).text, voice, fmt, instructions=_string(data, "instructions"),
+    # The operator's pronunciation list applies here too, as on every reading path.
+    spoken = svc.speech.open(speakable(text).text, voice, fmt, instructions=_string(data, "instructions"),
                              speed=float(speed), client=request.remote_addr)
     if spoken.stream is not None:
         resp = Response(spoken.stream, mimetype=spoken.mime, direct_passthrough=True)
@@ -137,21 +137,13 @@ def speech() -> Any:
 @bp.post("/audio/transcriptions")
 def transcriptions() -> Any:
     """OpenAI's multipart transcription request -> json, text or verbose_json."""
-    svc = services()
-    upload = request.files.get("file")
-    if upload is None:
-        raise BadRequest("Send the recording as a multipart field named 'file'.")
     fmt = request.form.get("response_format") or "json"
     if fmt not in ("json", "text", "verbose_json"):
         raise BadRequest(f"response_format {fmt!r} is not supported: use json, text or verbose_json.")
     language = (request.form.get("language") or "").split("-")[0].lower() or None
     if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
         raise BadRequest("'language' must be an ISO-639-1 code such as 'en'.")
-    prompt = request.form.get("prompt") or None
-    if prompt is not None and len(prompt) > 1000:
-        raise BadRequest("'prompt' is limited to 1,000 characters.")
-    result = dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
-                     max_seconds=svc.settings.max_audio_seconds, metrics=svc.metrics)
+    result = transcribe_upload(language)
     if fmt == "text":
         return Response(result.text + "\n", mimetype="text/plain")
     usage = {"type": "duration", "seconds": math.ceil(result.duration)}
