@@ -110,26 +110,38 @@ def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]
         )
         contexts.append(context)
         page = context.new_page()
-        page.add_init_script(CSP_WATCH)
         if theme:
             saved = json.dumps(json.dumps({"theme": theme}))
             page.add_init_script(f"try {{ localStorage.setItem('reader.display', {saved}); }} catch {{}}")
-        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-
-        def on_console(msg: Any) -> None:
-            if msg.type == "error" and not any(re.search(a, msg.text) for a in allow):
-                errors.append(f"console: {msg.text}")
-
-        def on_request(request: Any) -> None:
-            if not request.url.startswith((live_server, "data:", "blob:")):
-                errors.append(f"request outside the server: {request.url}")
-
-        page.on("console", on_console)
-        page.on("request", on_request)
-        page.set_default_timeout(TIMEOUT)
+        watch_page(page, errors, allow=allow, origins=(live_server,))
         return page
 
     yield open_page
+    close_checked(contexts, errors)
+
+
+def watch_page(page: Page, errors: list[str], *, allow: tuple[str, ...] = (),
+               origins: tuple[str, ...] = ()) -> None:
+    """Record script errors, console errors (but those matching `allow`) and any request to
+    an origin other than `origins` (no CDN, no font service, nothing) into `errors`."""
+    page.add_init_script(CSP_WATCH)
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error" and not any(re.search(a, msg.text) for a in allow):
+            errors.append(f"console: {msg.text}")
+
+    def on_request(request: Any) -> None:
+        if not request.url.startswith((*origins, "data:", "blob:")):
+            errors.append(f"request outside the server: {request.url}")
+
+    page.on("console", on_console)
+    page.on("request", on_request)
+    page.set_default_timeout(TIMEOUT)
+
+
+def close_checked(contexts: list[Any], errors: list[str]) -> None:
+    """Close the contexts, then fail on anything recorded, CSP violations included."""
     for context in contexts:
         for page in context.pages:
             errors.extend(f"CSP: {v}" for v in page.evaluate("window.__cspViolations || []"))

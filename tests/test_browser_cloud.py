@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,10 @@ from fake_azure import FakeAzure
 from test_browser import (  # noqa: F401  (the module-scoped browser fixture)
     browser,
     check_axe,
+    close_checked,
     open_text,
     wait_for_state,
+    watch_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -43,10 +44,10 @@ def cloud_server(tmp_path_factory: pytest.TempPathFactory, espeak: Any, whisper:
 def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: Browser) -> None:  # noqa: F811
     base, fake = cloud_server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    errors: list[str] = []
     try:
         page = context.new_page()
-        outside: list[str] = []
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "blob:", "data:")) else None)
+        watch_page(page, errors, origins=(base,))
         open_text(page, base, "A cloud voice reads this. It reads calmly. It reads the next ones ahead. "
                               "In parallel, not one by one. Then it stops.")
         style = page.locator("#style-setting")
@@ -78,6 +79,5 @@ def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: 
         assert fake.max_in_flight >= 2, fake.max_in_flight
         assert len({r.json["input"] for r in fake.speech_requests() if r.json}) == 5
         assert page.evaluate("() => localStorage.getItem('reader.style')") == "calm narrator"
-        assert not outside, outside
     finally:
-        context.close()
+        close_checked([context], errors)

@@ -24,16 +24,16 @@ import pytest
 from conftest import SPEECH, free_port, speech_manifest, start_server, stop_server, wer
 from playwright.sync_api import Browser, Page, sync_playwright
 from test_browser import (
-    CSP_WATCH,
     FOUR_SENTENCES,
-    TIMEOUT,
     check_axe,
+    close_checked,
     launch,
     sentence_indexes,
     shoot,
     tab_to,
     wait_for_current,
     wait_for_state,
+    watch_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -155,7 +155,8 @@ def browsers(wavs: dict[str, tuple[Path, float]]) -> Iterator[Callable[[str], Br
 @pytest.fixture
 def open_page(browsers: Callable[[str], Browser]) -> Iterator[Callable[..., Page]]:
     """A page in a fresh context of the browser with that microphone; at the end, fails on
-    script errors or CSP violations (`allow`: console errors a test expects)."""
+    script errors, CSP violations or a request off loopback (`allow`: console errors a test
+    expects)."""
     contexts = []
     errors: list[str] = []
 
@@ -164,19 +165,12 @@ def open_page(browsers: Callable[[str], Browser]) -> Iterator[Callable[..., Page
             viewport={"width": width, "height": 900 if width > 400 else 844}, reduced_motion="reduce")
         contexts.append(context)
         page = context.new_page()
-        page.add_init_script(CSP_WATCH)
-        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-        page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error"
-                and not any(re.search(a, msg.text) for a in allow) else None)
-        page.set_default_timeout(TIMEOUT)
+        # The other sites of the cross-origin test live on loopback too: nothing leaves it.
+        watch_page(page, errors, allow=allow, origins=("http://127.0.0.1:", "http://localhost:"))
         return page
 
     yield open_
-    for context in contexts:
-        for page in context.pages:
-            errors.extend(f"CSP: {v}" for v in page.evaluate("window.__cspViolations || []"))
-        context.close()
-    assert not errors, "\n".join(errors)
+    close_checked(contexts, errors)
 
 
 def open_demo(page: Page, server: str) -> None:
