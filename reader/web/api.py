@@ -76,14 +76,15 @@ def get_document(doc_id: str) -> Any:
     return jsonify(_document_json(services().documents.get(doc_id)))
 
 
-def _sentence(doc_id: str, n: int) -> Sentence:
+def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence]:
+    """The document and its sentence n (one read of the stored document), or a 404."""
     doc = services().documents.get(doc_id)
     if not 0 <= n < len(doc.sentences):
         raise NotFound(
             f"Document {doc_id} has {len(doc.sentences)} sentences (0 to {len(doc.sentences) - 1}); "
             f"there is no sentence {n}."
         )
-    return doc.sentences[n]
+    return doc, doc.sentences[n]
 
 
 def speakable(text: str, lang: str = "en") -> SpokenText:
@@ -138,9 +139,8 @@ MAX_PREFETCH = 5
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/speech")
 def sentence_speech(doc_id: str, n: int) -> Any:
     """Audio of one sentence; `prefetch=N` also synthesises the next N ahead (cloud voices)."""
-    sentence = _sentence(doc_id, n)
+    doc, sentence = _sentence(doc_id, n)
     svc = services()
-    doc = svc.documents.get(doc_id)
     voice, fmt, style = request.args.get("voice"), _format_arg(), _instructions_arg()
     # HEAD drops the body: synthesise whole (and cache) rather than stream into nothing.
     spoken = svc.speech.open(_spoken(doc, sentence).text, voice, fmt, instructions=style,
@@ -155,8 +155,8 @@ def sentence_speech(doc_id: str, n: int) -> Any:
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/timings")
 def sentence_timings(doc_id: str, n: int) -> Any:
     """Word timings as offsets into the sentence text, where the engine gives them."""
-    sentence = _sentence(doc_id, n)
-    spoken = _spoken(services().documents.get(doc_id), sentence)
+    doc, sentence = _sentence(doc_id, n)
+    spoken = _spoken(doc, sentence)
     voice = request.args.get("voice")
     result, timings = services().speech.timings(
         spoken.text, voice, _format_arg(), instructions=_instructions_arg(), client=request.remote_addr)
@@ -256,8 +256,7 @@ def healthz() -> Any:
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/spoken")
 def sentence_spoken(doc_id: str, n: int) -> Any:
     """What the engine is sent for a sentence, word by word, so operators can check it."""
-    sentence = _sentence(doc_id, n)
-    doc = services().documents.get(doc_id)
+    doc, sentence = _sentence(doc_id, n)
     block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
     lang = (block.lang if block else None) or doc.language or "en"
     spoken = _spoken(doc, sentence)
