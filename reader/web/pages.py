@@ -6,10 +6,11 @@ from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import services
 from ..documents import ingest
-from ..errors import ReaderError
+from ..errors import BadRequest, ReaderError
 
 bp = Blueprint("pages", __name__)
 
@@ -24,10 +25,6 @@ def index() -> Any:
 @bp.post("/")
 def create() -> Any:
     """The no-JavaScript path: each of the home page's forms posts here, then the reader opens."""
-    from werkzeug.exceptions import RequestEntityTooLarge
-
-    from ..errors import BadRequest
-
     svc = services()
     try:
         _ = request.form  # parsing the body is where an oversized upload is found
