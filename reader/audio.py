@@ -142,4 +142,4 @@ def decode(data: bytes, *, rate: int = TRANSCRIBE_RATE, max_seconds: float | Non
 
 def duration_of(data: bytes) -> float:
     """Seconds of audio in an encoded file (by decoding it)."""
-    return decode(data).shape[0] / TRANSCRIBE_RATE
+    return float(decode(data).shape[0]) / TRANSCRIBE_RATE

@@ -10,7 +10,7 @@ import diskcache
 
 import time
 
-from .speech.cloud_errors import OverBudget, RateLimited
+from .errors import OverBudget, RateLimited
 
 DAY = 86400
 

@@ -1,22 +1,47 @@
-"""Audio cache on diskcache: content-addressed, size-bounded, shared by workers, single-flight."""
+"""Audio cache on diskcache: content-addressed, size-bounded, shared by workers, single-flight.
+
+Faults are survived, never served: every entry carries a checksum that is verified on read (a
+damaged entry is dropped and made again); a cache that cannot be read or written (a full,
+read-only or damaged disk) is passed by, with one warning, until it works again. The
+cross-process single-flight lock is an flock, so it dies with a worker that is killed.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import logging
+import os
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import diskcache
 
 LOGGER = logging.getLogger(__name__)
 
-# How long a synthesis may hold the cross-process lock before another worker takes over
-# (a worker that died mid-synthesis must not block the key for ever).
+# How long a live holder may keep a key before another request goes ahead anyway (a stream that
+# is never closed must not block its key for ever). A dead holder's lock goes at once.
 LOCK_SECONDS = 120.0
+# Lock files: keys share a fixed number of them, so the directory never grows.
+LOCK_STRIPES = 1024
+# How long a failing cache is passed by before it is tried again, in seconds.
+RETRY_SECONDS = 30.0
+# What a broken cache raises: the disk (full, read-only, gone), SQLite, or a damaged pickle.
+CACHE_FAULTS: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, EOFError, ValueError, TypeError,
+                                                 KeyError, AttributeError, ImportError, IndexError,
+                                                 __import__("pickle").UnpicklingError)
+
+# Faults of the disk or the database as a whole (not of one entry): never a reason to drop an entry.
+DISK_FAULTS: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
+
+Words = tuple[tuple[int, int, float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -26,27 +51,35 @@ class CachedAudio:
     audio: bytes
     mime: str
     duration: float
-    words: tuple[tuple[int, int, float, float], ...]  # (start, end, t0, t1) into the spoken text
-    etag: str  # sha256 of `audio`
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "audio": self.audio,
-            "mime": self.mime,
-            "duration": self.duration,
-            "words": [list(w) for w in self.words],
-            "etag": self.etag,
-        }
+    words: Words  # (start, end, t0, t1) into the spoken text
+    etag: str  # sha256 of `audio`: the bytes alone decide it
 
     @classmethod
-    def from_value(cls, value: dict[str, Any]) -> CachedAudio:
-        return cls(
-            audio=value["audio"],
-            mime=value["mime"],
-            duration=value["duration"],
-            words=tuple(tuple(w) for w in value["words"]),  # type: ignore[misc]
-            etag=value["etag"],
-        )
+    def of(cls, audio: bytes, mime: str, duration: float, words: Iterable[tuple[int, int, float, float]] = ()
+           ) -> CachedAudio:
+        return cls(audio=audio, mime=mime, duration=duration, words=tuple(tuple(w) for w in words),  # type: ignore[misc]
+                   etag=hashlib.sha256(audio).hexdigest())
+
+    def checksum(self) -> str:
+        """sha256 over the audio and everything stored beside it."""
+        meta = json.dumps([self.mime, self.duration, [list(w) for w in self.words], self.etag])
+        return hashlib.sha256(self.audio + b"\0" + meta.encode()).hexdigest()
+
+    def to_value(self) -> dict[str, Any]:
+        return {"audio": self.audio, "mime": self.mime, "duration": self.duration,
+                "words": [list(w) for w in self.words], "etag": self.etag, "sum": self.checksum()}
+
+    @classmethod
+    def from_value(cls, value: Any) -> CachedAudio:
+        """The entry, or ValueError when it is not whole (damaged on disk, or from an older version)."""
+        if not isinstance(value, dict) or not isinstance(value.get("audio"), bytes):
+            raise ValueError("not an audio entry")
+        entry = cls(audio=value["audio"], mime=str(value["mime"]), duration=float(value["duration"]),
+                    words=tuple((int(a), int(b), float(c), float(d)) for a, b, c, d in value["words"]),
+                    etag=str(value["etag"]))
+        if value.get("sum") != entry.checksum() or hashlib.sha256(entry.audio).hexdigest() != entry.etag:
+            raise ValueError("checksum mismatch")
+        return entry
 
 
 def cache_key(
@@ -55,8 +88,8 @@ def cache_key(
 ) -> str:
     """sha256 over everything that changes the audio.
 
-    The reader's speed is not in it (the browser sets playbackRate); only a service-side speed
-    (the /v1 `speed` of a cloud engine) is, and only when it is not 1, so older keys stay valid.
+    The reader's speed is not in it (the browser sets playbackRate); only an engine-side speed
+    is, and only when it is not 1, so older keys stay valid.
     """
     fields: dict[str, Any] = {"engine": engine, "model": model, "voice": voice,
                               "instructions": instructions or "", "format": fmt, "text": text}
@@ -121,41 +154,233 @@ class TeeStream:
             self._release()
 
 
+class KeyLocks:
+    """One holder per key across threads and processes: a thread lock, then an flock on a file.
+
+    The kernel drops an flock when its process dies, so a worker killed mid-synthesis frees its
+    keys at once. Without a usable lock directory (a read-only disk) only threads are kept apart.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self._dir = Path(directory)
+        self._threads = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._warned = False
+
+    def _stripe(self, key: str) -> int:
+        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
+
+    def path(self, key: str) -> Path:
+        """The lock file of `key` (tests look at it to see who holds a key)."""
+        return self._dir / f"{self._stripe(key):04d}.lock"
+
+    def _open(self, key: str) -> int | None:
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path(key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                LOGGER.warning("audio cache locks unavailable (%s): workers may synthesise a sentence twice",
+                               errno.errorcode.get(exc.errno or 0, type(exc).__name__))
+            return None
+
+    def acquire(self, key: str, timeout: float = LOCK_SECONDS) -> Callable[[], None]:
+        """Hold `key`; call the result to let go. After `timeout` s of waiting, go ahead anyway."""
+        deadline = time.monotonic() + timeout
+        local = self._threads[self._stripe(key)]
+        held = local.acquire(timeout=timeout)
+        fd = self._open(key)
+        locked = False
+        try:
+            delay = 0.005
+            while fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    locked = True
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+            if not (held and (locked or fd is None)):
+                LOGGER.warning("audio cache lock held for over %.0f s; going ahead", timeout)
+        except BaseException:
+            self._let_go(fd, locked, local if held else None)
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._let_go(fd, locked, local if held else None)
+
+        return release
+
+    @staticmethod
+    def _let_go(fd: int | None, locked: bool, local: threading.Lock | None) -> None:
+        try:
+            if fd is not None:
+                if locked:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+        finally:
+            if local is not None:
+                local.release()
+
+    def busy(self, key: str) -> bool:
+        """True while some thread or process holds `key`."""
+        fd = self._open(key)
+        if fd is None:
+            return self._threads[self._stripe(key)].locked()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
+
 class AudioCache:
     """Get-or-synthesise with one synthesis per key across threads and worker processes."""
 
-    def __init__(self, directory: str, size_mb: int) -> None:
-        self._cache = diskcache.Cache(
-            directory,
-            size_limit=size_mb * 1024 * 1024,
-            eviction_policy="least-recently-used",
-            # Audio is already compressed; large values go to files, small ones inline.
-            disk_min_file_size=32 * 1024,
-        )
-        # Locks live apart from the audio so that eviction can never drop a held lock.
-        self._locks = diskcache.Cache(directory + "/locks", eviction_policy="none")
-        self._local_locks: dict[str, threading.Lock] = {}
+    def __init__(self, directory: str, size_mb: int, *, retry_seconds: float = RETRY_SECONDS,
+                 on_fault: Callable[[str], None] | None = None) -> None:
+        self.directory = directory
+        self._size = size_mb * 1024 * 1024
+        self._retry = retry_seconds
+        self._on_fault = on_fault  # counts faults by kind ("read", "write", "open", "damaged")
+        self._store: diskcache.Cache | None = None
+        self._failing: dict[str, float] = {}  # "open"/"write" -> when to try again
         self._guard = threading.Lock()
+        self.locks = KeyLocks(os.path.join(directory, "locks"))
+        self._connect()
+
+    # -- the store, and its faults -------------------------------------------------------------
+
+    def _connect(self) -> diskcache.Cache | None:
+        with self._guard:
+            if self._store is not None or not self._due("open"):
+                return self._store
+            try:
+                self._store = diskcache.Cache(
+                    self.directory, size_limit=self._size, eviction_policy="least-recently-used",
+                    # Audio is already compressed; large values go to files, small ones inline.
+                    disk_min_file_size=32 * 1024)
+            except CACHE_FAULTS as exc:
+                self._fail("open", exc)
+                return None
+            self._recovered("open")
+            return self._store
+
+    def _due(self, what: str) -> bool:
+        return time.monotonic() >= self._failing.get(what, 0.0)
+
+    def _fail(self, what: str, exc: BaseException) -> None:
+        """Note a fault: the first of a run is logged once, every one is counted."""
+        first = what not in self._failing
+        self._failing[what] = time.monotonic() + self._retry
+        if first:
+            LOGGER.warning("audio cache %s failed (%s: %s); reading goes on without it, retrying every %.0f s",
+                           what, type(exc).__name__, _reason(exc), self._retry)
+        if self._on_fault is not None:
+            self._on_fault(what)
+
+    def _recovered(self, what: str) -> None:
+        if self._failing.pop(what, None) is not None:
+            LOGGER.warning("audio cache %s works again", what)
+
+    def _read(self, name: str) -> Any:
+        store = self._store or self._connect()
+        if store is None:
+            return None
+        with self._guard:
+            writable = self._due("write")
+        try:
+            if writable:
+                try:
+                    return store.get(name)
+                except DISK_FAULTS as exc:  # the least-recently-used bookkeeping is a write
+                    with self._guard:
+                        self._fail("write", exc)
+            return _peek(store, name)
+        except DISK_FAULTS as exc:
+            with self._guard:
+                self._fail("read", exc)
+            return None
+        except CACHE_FAULTS as exc:
+            self._drop(name, exc)
+            return None
+
+    def _write(self, name: str, value: Any) -> bool:
+        store = self._store or self._connect()
+        with self._guard:
+            due = self._due("write")
+        if store is None or not due:
+            return False
+        try:
+            store.set(name, value)
+        except CACHE_FAULTS as exc:
+            with self._guard:
+                self._fail("write", exc)
+            return False
+        with self._guard:
+            self._recovered("write")
+        return True
+
+    def _drop(self, name: str, exc: BaseException | None) -> None:
+        """A damaged entry goes, so that it is made again."""
+        if exc is not None:
+            LOGGER.warning("audio cache entry unreadable (%s); dropping it", type(exc).__name__)
+        if self._on_fault is not None:
+            self._on_fault("damaged")
+        try:
+            if self._store is not None:
+                self._store.delete(name)
+        except CACHE_FAULTS:
+            pass
+
+    @property
+    def degraded(self) -> bool:
+        """True while the cache is passed by because it failed."""
+        with self._guard:
+            return bool(self._failing)
+
+    # -- entries ------------------------------------------------------------------------------
 
     def get(self, key: str) -> CachedAudio | None:
-        value = self._cache.get("audio:" + key)
-        return CachedAudio.from_value(value) if value is not None else None
+        """The verified entry of `key`, or None (a damaged entry is dropped)."""
+        value = self._read("audio:" + key)
+        if value is None:
+            return None
+        try:
+            return CachedAudio.from_value(value)
+        except (ValueError, TypeError, KeyError) as exc:
+            LOGGER.warning("audio cache entry failed its check (%s); dropping it", exc)
+            self._drop("audio:" + key, None)
+            return None
 
-    def get_or_create(
-        self, key: str, produce: Callable[[], CachedAudio]
-    ) -> tuple[CachedAudio, bool]:
+    def put(self, key: str, entry: CachedAudio) -> bool:
+        """Store `entry`; False when the cache could not take it (the audio is served all the same)."""
+        return self._write("audio:" + key, entry.to_value())
+
+    def get_or_create(self, key: str, produce: Callable[[], CachedAudio]) -> tuple[CachedAudio, bool]:
         """Return (entry, hit). On a miss, exactly one caller produces; the others wait."""
         entry = self.get(key)
         if entry is not None:
             return entry, True
-        release = self._acquire(key)
+        release = self.locks.acquire(key)
         try:
             entry = self.get(key)
             if entry is not None:
                 return entry, True
             entry = produce()
             # diskcache writes in a transaction: a worker killed here leaves no partial entry.
-            self._cache.set("audio:" + key, entry.to_value())
+            self.put(key, entry)
             return entry, False
         finally:
             release()
@@ -175,7 +400,7 @@ class AudioCache:
         entry = self.get(key)
         if entry is not None:
             return entry, None
-        release = self._acquire(key)
+        release = self.locks.acquire(key)
         try:
             entry = self.get(key)
             if entry is None:
@@ -189,69 +414,62 @@ class AudioCache:
 
         def commit(data: bytes) -> None:
             made = finish(data)
-            self._cache.set("audio:" + key, made.to_value())
+            self.put(key, made)
             if on_commit is not None:
                 on_commit(made)
 
         return None, TeeStream(chunks, commit, release)
 
-    def get_words(self, key: str) -> tuple[tuple[int, int, float, float], ...] | None:
+    def get_words(self, key: str) -> Words | None:
         """Word timings stored beside the audio of `key` by an aligner, if any."""
-        value = self._cache.get("words:" + key)
-        return None if value is None else tuple(tuple(w) for w in value)  # type: ignore[misc]
+        value = self._read("words:" + key)
+        if value is None:
+            return None
+        try:
+            return tuple((int(a), int(b), float(c), float(d)) for a, b, c, d in value)
+        except (ValueError, TypeError):
+            self._drop("words:" + key, None)
+            return None
 
     def set_words(self, key: str, words: Iterable[tuple[int, int, float, float]]) -> None:
-        self._cache.set("words:" + key, [list(w) for w in words])
+        self._write("words:" + key, [list(w) for w in words])
 
     def busy(self, key: str) -> bool:
         """True while some thread or worker is producing the entry of `key`."""
-        return key in self._locks
+        return self.locks.busy(key)
 
     def single_flight(self, key: str) -> Callable[[], None]:
         """Hold the lock of `key` across threads and workers; call the result to let go."""
-        return self._acquire(key)
-
-    def _acquire(self, key: str) -> Callable[[], None]:
-        local = self._local_lock(key)  # threads of this process
-        # Like the cross-process lock, the thread lock gives up waiting after LOCK_SECONDS: a
-        # stream that was never closed must not block its key for ever.
-        held = local.acquire(timeout=LOCK_SECONDS)
-        if not held:
-            LOGGER.warning("audio cache lock held for over %.0f s; going ahead", LOCK_SECONDS)
-        try:
-            lock = diskcache.Lock(self._locks, key, expire=LOCK_SECONDS)  # processes
-            lock.acquire()
-        except BaseException:
-            if held:
-                local.release()
-            raise
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if released:
-                return
-            released = True
-            try:
-                lock.release()
-            finally:
-                if held:
-                    local.release()
-
-        return release
-
-    def _local_lock(self, key: str) -> threading.Lock:
-        with self._guard:
-            lock = self._local_locks.get(key)
-            if lock is None:
-                if len(self._local_locks) > 4096:
-                    self._local_locks = {k: v for k, v in self._local_locks.items() if v.locked()}
-                lock = self._local_locks[key] = threading.Lock()
-            return lock
+        return self.locks.acquire(key)
 
     def stats(self) -> dict[str, int]:
-        return {"entries": len(self._cache), "bytes": int(self._cache.volume())}
+        store = self._store or self._connect()
+        if store is None:
+            return {"entries": 0, "bytes": 0}
+        try:
+            return {"entries": len(store), "bytes": int(store.volume())}
+        except CACHE_FAULTS:
+            return {"entries": 0, "bytes": 0}
 
     def close(self) -> None:
-        self._cache.close()
-        self._locks.close()
+        if self._store is not None:
+            self._store.close()
+
+
+def _peek(store: diskcache.Cache, name: str) -> Any:
+    """Read an entry without diskcache's access-time update (a write), for a disk that takes none."""
+    rows = store._sql("SELECT mode, filename, value FROM Cache WHERE key = ? AND raw = 1", (name,)).fetchall()
+    if not rows:
+        return None
+    mode, filename, value = rows[0]
+    try:
+        return store._disk.fetch(mode, filename, value, False)
+    except FileNotFoundError:
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    """A fault in words for the log: the errno's name or SQLite's message, never a path."""
+    if isinstance(exc, OSError) and exc.errno:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+    return str(exc).split(":")[0][:80]

@@ -74,11 +74,16 @@ def _build(settings: Settings) -> Any:
 
 
 def _speak(args: argparse.Namespace, settings: Settings) -> int:
+    from .speech.base import SpeechRequest
+
     svc = _build(settings)
     fmt = args.format or Path(args.output).suffix.lstrip(".") or settings.default_format
-    entry, hit = svc.speech.speak(args.text, args.voice, fmt)
+    spoken = svc.speech.speak(SpeechRequest(text=args.text, voice=args.voice, format=fmt, stream=False))
+    entry = spoken.entry
+    assert entry is not None
     Path(args.output).write_bytes(entry.audio)
-    print(f"{args.output}: {entry.duration:.2f} s, {len(entry.audio)} bytes ({'cached' if hit else 'synthesised'})")
+    print(f"{args.output}: {entry.duration:.2f} s, {len(entry.audio)} bytes "
+          f"({'cached' if spoken.hit else 'synthesised'})")
     return 0
 
 

@@ -127,6 +127,26 @@ class Settings:
     threads: int = _setting(
         8, "READER_THREADS", "Threads per gunicorn worker (requests waiting on a cloud voice hold one each)."
     )
+    heavy_per_worker: int = _setting(
+        1, "READER_HEAVY_PER_WORKER",
+        "Local syntheses and transcriptions run at once per worker (the CPU-heavy work).",
+    )
+    heavy_queue: int = _setting(
+        4, "READER_HEAVY_QUEUE",
+        "Heavy requests that may wait per worker; beyond it a 503 with Retry-After (keep below READER_THREADS).",
+    )
+    heavy_per_client: int = _setting(
+        4, "READER_HEAVY_PER_CLIENT",
+        "Heavy requests one client may have under way across all workers; beyond it a 429 (0: no limit).",
+    )
+    cache_retry_seconds: float = _setting(
+        30.0, "READER_CACHE_RETRY_SECONDS",
+        "After the audio cache fails (full, read-only or damaged disk), seconds before it is tried again.",
+    )
+    trust_proxy: int = _setting(
+        0, "READER_TRUST_PROXY",
+        "Proxies in front of Reader whose X-Forwarded-For is trusted for the client address (0: none).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

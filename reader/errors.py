@@ -1,7 +1,41 @@
-"""The exception tree. Every ReaderError becomes an application/problem+json response."""
+"""Every error a client can be told about, in one tree.
+
+Each class has an HTTP `status`, a short `title` and a unique `slug`; `reader/web/boundary.py`
+renders them as application/problem+json (or OpenAI's error object under /v1). Third-party
+errors are translated where they enter (`raise UpstreamError(...) from exc`).
+
+    ReaderError                      500 internal
+    ├── BadRequest                   400 bad-request
+    │   ├── EmptyText                400 empty-text
+    │   ├── UnknownVoice             400 unknown-voice
+    │   ├── UnknownFormat            400 unknown-format
+    │   └── MalformedBody            400 malformed-body
+    ├── NotFound                     404 not-found
+    ├── TooLarge                     413 too-large
+    ├── UnsupportedMedia             415 unsupported-media
+    ├── Unprocessable                422 unprocessable
+    │   ├── NoSpeech                 422 no-speech
+    │   ├── NoTextLayer              422 no-text-layer
+    │   └── Unreachable              422 unreachable
+    │       ├── FetchTimeout         422 fetch-timeout
+    │       ├── UpstreamStatus       422 upstream-status
+    │       └── TooManyRedirects     422 too-many-redirects
+    ├── BlockedAddress               403 blocked-address
+    ├── Busy                         503 busy            (heavy work: this worker is full)
+    │   └── ClientBusy               429 client-busy     (heavy work: this client has enough running)
+    ├── EngineError                  503 engine-error
+    └── CloudError                   502 cloud-error     (a cloud voice or transcriber failed)
+        ├── CloudNotConfigured       502 cloud-configuration
+        ├── CloudRejected            422 cloud-rejected
+        ├── CloudTimeout             504 cloud-timeout
+        ├── CloudBusy                503 cloud-busy
+        └── RateLimited              429 rate-limited
+            └── OverBudget           429 over-budget
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -11,21 +45,15 @@ class ReaderError(Exception):
     status = 500
     title = "Something went wrong"
     slug = "internal"
+    retry_after: float | None = None  # seconds; sent as Retry-After when set
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+    def __init__(self, detail: str | None = None, *, retry_after: float | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
+        if retry_after is not None:
+            self.retry_after = retry_after
+            extra.setdefault("retry_after", math.ceil(retry_after))
         self.extra = extra
-
-    def problem(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": f"/problems/{self.slug}",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        body.update(self.extra)
-        return body
 
 
 class BadRequest(ReaderError):
@@ -42,6 +70,12 @@ class UnknownVoice(BadRequest):
 
 class UnknownFormat(BadRequest):
     title, slug = "Unknown audio format", "unknown-format"
+
+
+class MalformedBody(BadRequest):
+    """A body that cannot be parsed: not JSON, nested too deeply, or with invalid characters."""
+
+    title, slug = "Malformed request body", "malformed-body"
 
 
 class NotFound(ReaderError):
@@ -68,17 +102,86 @@ class NoTextLayer(Unprocessable):
     title, slug = "No text layer", "no-text-layer"
 
 
+class Unreachable(Unprocessable):
+    title, slug = "Cannot load this web address", "unreachable"
+
+
+class FetchTimeout(Unreachable):
+    title, slug = "The web page took too long", "fetch-timeout"
+
+
+class UpstreamStatus(Unreachable):
+    title, slug = "The web page could not be loaded", "upstream-status"
+
+
+class TooManyRedirects(Unreachable):
+    title, slug = "Too many redirects", "too-many-redirects"
+
+
 class BlockedAddress(ReaderError):
     status, title, slug = 403, "Address not allowed", "blocked-address"
+
+
+class Busy(ReaderError):
+    """This worker runs as much heavy work (synthesis, transcription) as it can take."""
+
+    status, title, slug = 503, "Server busy", "busy"
+
+
+class ClientBusy(Busy):
+    """This client already has as much heavy work running as one client may."""
+
+    status, title, slug = 429, "Too many requests at once", "client-busy"
 
 
 class EngineError(ReaderError):
     status, title, slug = 503, "Speech engine unavailable", "engine-error"
 
 
-class UpstreamError(ReaderError):
-    status, title, slug = 502, "Upstream service failed", "upstream-error"
+class CloudError(ReaderError):
+    """A cloud voice or transcriber failed; `reason` is a short slug for X-Reader-Fallback."""
+
+    status, title, slug = 502, "Voice service failed", "cloud-error"
+    reason = "unavailable"
 
 
-class UpstreamTimeout(ReaderError):
-    status, title, slug = 504, "Upstream service timed out", "upstream-timeout"
+class CloudNotConfigured(CloudError):
+    title, slug, reason = "Voice service not set up correctly", "cloud-configuration", "not-configured"
+
+
+class CloudRejected(CloudError):
+    status, title, slug, reason = 422, "Voice service refused the request", "cloud-rejected", "rejected"
+
+
+class CloudTimeout(CloudError):
+    status, title, slug, reason = 504, "Voice service timed out", "cloud-timeout", "timeout"
+
+
+class CloudBusy(CloudError):
+    status, title, slug, reason = 503, "Voice service busy", "cloud-busy", "busy"
+
+
+class RateLimited(CloudError):
+    """429 with a Retry-After the client can honour."""
+
+    status, title, slug, reason = 429, "Too many requests", "rate-limited", "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail, retry_after=retry_after)
+
+
+class OverBudget(RateLimited):
+    title, slug, reason = "Daily allowance used", "over-budget", "budget"
+
+
+def all_errors() -> list[type[ReaderError]]:
+    """ReaderError and every subclass, depth first."""
+    found: list[type[ReaderError]] = []
+
+    def walk(cls: type[ReaderError]) -> None:
+        found.append(cls)
+        for sub in cls.__subclasses__():
+            walk(sub)
+
+    walk(ReaderError)
+    return found

@@ -37,6 +37,11 @@ class Metrics:
                               ["engine", "kind"], registry=self.registry)
         self.fallbacks = Counter("reader_fallbacks", "Sentences read by the offline voice instead of the cloud voice.",
                                  ["engine", "reason"], registry=self.registry)
+        self.cache_faults = Counter("reader_cache_faults",
+                                    "Audio cache faults by kind: open, write, damaged (served without the cache).",
+                                    ["kind"], registry=self.registry)
+        self.refused = Counter("reader_heavy_refused", "Heavy requests refused: this worker or client was busy.",
+                               ["scope"], registry=self.registry)
         self.enabled = True
 
     def synthesised(self, engine: str, chars: int) -> None:
@@ -59,11 +64,13 @@ class Metrics:
         if self.enabled:
             self.fallbacks.labels(engine, reason).inc()
 
-    def attach(self, engine: Any) -> None:
-        """Let an engine that reports token usage (a `usage` hook attribute) count it here."""
-        if hasattr(engine, "usage"):
-            name = engine.name
-            engine.usage = lambda kind, count: self.used_tokens(name, kind, count)
+    def cache_fault(self, kind: str) -> None:
+        if self.enabled:
+            self.cache_faults.labels(kind).inc()
+
+    def refuse(self, scope: str) -> None:
+        if self.enabled:
+            self.refused.labels(scope).inc()
 
     def render(self) -> bytes:
         """The text exposition: every worker's values under gunicorn, this process's otherwise."""
@@ -74,7 +81,7 @@ class Metrics:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return bytes(generate_latest(registry))
         return bytes(generate_latest(self.registry))
 
@@ -84,7 +91,7 @@ def init_app(app: Flask) -> None:
 
     def metrics() -> Any:
         from . import services
-        from .web.errors import problem
+        from .web.boundary import problem
 
         svc = services()
         token = svc.settings.api_token
@@ -110,4 +117,4 @@ def mark_process_dead(pid: int) -> None:
             from prometheus_client import multiprocess
         except ImportError:
             return
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -33,7 +33,7 @@ export class SentenceAudio {
         if (!fresh.duration && timings.duration) fresh.duration = timings.duration;
         return fresh;
       });
-      const response = await fetch(this.urlFor(p, "speech"), { signal: controller.signal }).catch((err) => {
+      const response = await fetchPatiently(this.urlFor(p, "speech"), controller.signal).catch((err) => {
         if (err.name === "AbortError") throw err;
         throw new Error("the server could not be reached"); // not the browser's "Failed to fetch"
       });
@@ -57,7 +57,7 @@ export class SentenceAudio {
   async timings(p, signal) {
     // Word timings are a bonus: any failure just means no word highlight.
     try {
-      const response = await fetch(this.urlFor(p, "timings"), { signal });
+      const response = await fetchPatiently(this.urlFor(p, "timings"), signal);
       if (!response.ok) return { words: [] };
       const body = await response.json();
       return { words: Array.isArray(body.words) ? body.words : [], duration: Number(body.duration) || 0 };
@@ -93,6 +93,25 @@ export class SentenceAudio {
   // An audio element let go of `url`: revoke it unless an entry still holds it.
   release(url) {
     if (url && url.startsWith("blob:") && !this.usedBy(url) && !this.inDeck(url)) URL.revokeObjectURL(url);
+  }
+}
+
+// A busy server (503) or a client with enough under way (429) says when to come back: wait
+// that long (at most 5 s a time) and ask again, a few times, before giving up.
+const RETRIES = 4;
+
+async function fetchPatiently(url, signal) {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, { signal });
+    if (![429, 503].includes(response.status) || attempt >= RETRIES) return response;
+    const seconds = Math.min(Number(response.headers.get("Retry-After")) || 1, 5);
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, seconds * 1000);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new DOMException("Aborted", "AbortError"));
+      }, { once: true });
+    });
   }
 }
 

@@ -87,6 +87,33 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
+class CountingSynthesizer:
+    """The real engine, wrapped to count how often it is asked to synthesise and with what text."""
+
+    def __init__(self, inner: Any) -> None:
+        import threading
+
+        self.inner = inner
+        self.name = inner.name
+        self.model = inner.model
+        self.capabilities = inner.capabilities
+        self.calls = 0
+        self.texts: list[str] = []
+        self._lock = threading.Lock()
+
+    def voices(self) -> Any:
+        return self.inner.voices()
+
+    def default_voice(self) -> str:
+        return str(self.inner.default_voice())
+
+    def synthesize(self, text: str, voice: str, *, instructions: str | None = None, speed: float = 1.0) -> Any:
+        with self._lock:
+            self.calls += 1
+            self.texts.append(text)
+        return self.inner.synthesize(text, voice, instructions=instructions, speed=speed)
+
+
 # -- speech evaluation --------------------------------------------------------------------
 
 _NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
@@ -134,15 +161,21 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float = 60.0) -> 
     raise RuntimeError(f"server did not answer {url} in {seconds} s")
 
 
-def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:
-    """`reader serve` under gunicorn on a free loopback port."""
+def server_log(data_dir: Path, base: str) -> Path:
+    """Where start_server sends the server's output."""
+    return data_dir.parent / f"server-{base.rsplit(':', 1)[1]}.log"
+
+
+def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None,
+                 prefix: list[str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+    """`reader serve` under gunicorn on a free loopback port (`prefix`: a command that execs it)."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("READER_", "AZURE_", "OPENAI_"))}
     environ.update({"READER_DATA_DIR": str(data_dir), "READER_WORKERS": str(workers)})
     environ.update(env or {})
     with open(data_dir.parent / f"server-{port}.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reader.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*(prefix or []), sys.executable, "-m", "reader.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
     base = f"http://127.0.0.1:{port}"

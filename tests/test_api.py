@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import io
 from typing import Any
 
@@ -97,10 +99,11 @@ def test_sentence_speech_is_cached_and_conditional(client: Any) -> None:
     assert first.headers["X-Reader-Cache"] == "miss"
     seconds = audio.decode(first.data).shape[0] / audio.TRANSCRIBE_RATE
     assert 1.0 < seconds < 5.0  # "She had waited a long time." at a natural pace
-    assert "immutable" in first.headers["Cache-Control"]
-    assert "max-age=31536000" in first.headers["Cache-Control"]
+    # Piper's noise makes each synthesis a little different: the bytes decide the ETag, and no
+    # cache may keep them as immutable (a re-synthesis after eviction gives other bytes).
+    assert first.headers["Cache-Control"] == "public, no-cache"
     etag = first.headers["ETag"]
-    assert etag.startswith('"') and not etag.startswith("W/")
+    assert etag == f'"{hashlib.sha256(first.data).hexdigest()}"'
 
     second = client.get(url)
     assert second.headers["X-Reader-Cache"] == "hit"

@@ -11,31 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from conftest import start_server, stop_server
+from conftest import CountingSynthesizer, start_server, stop_server
 from reader.cache import AudioCache, CachedAudio, cache_key
 from reader.speech.base import Speech
 
 
-class CountingSynthesizer:
-    """The real engine, wrapped to count how often it is asked to synthesise."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.model = inner.model
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def voices(self) -> Any:
-        return self.inner.voices()
-
-    def default_voice(self) -> str:
-        return str(self.inner.default_voice())
-
-    def synthesize(self, text: str, voice: str, *, instructions: str | None = None) -> Speech:
-        with self._lock:
-            self.calls += 1
-        return self.inner.synthesize(text, voice, instructions=instructions)  # type: ignore[no-any-return]
 
 
 def test_concurrent_identical_requests_synthesise_once(settings: Any, piper: Any, espeak: Any, whisper: Any) -> None:
@@ -77,7 +57,7 @@ def test_cache_is_bounded_and_evicts_least_recently_used(tmp_path: Path) -> None
     blob = np.random.default_rng(0).bytes(50 * 1024)  # about 6 s of speech as mp3
 
     def entry(i: int) -> CachedAudio:
-        return CachedAudio(audio=blob + bytes([i]), mime="audio/mpeg", duration=1.0, words=(), etag=str(i))
+        return CachedAudio.of(blob + bytes([i]), "audio/mpeg", 1.0)
 
     for i in range(100):  # 5 MB of audio into a 2 MB cache
         cache.get_or_create(f"k{i}", lambda i=i: entry(i))
@@ -102,7 +82,7 @@ def test_failed_synthesis_leaves_no_entry(tmp_path: Path) -> None:
         pass
     assert cache.get("k") is None
     made, hit = cache.get_or_create(
-        "k", lambda: CachedAudio(audio=b"x", mime="audio/mpeg", duration=0.1, words=(), etag="e"))
+        "k", lambda: CachedAudio.of(b"x", "audio/mpeg", 0.1))
     assert not hit and made.audio == b"x"
     cache.close()
 

@@ -37,7 +37,7 @@ def tts(settings: Any, fake: FakeAzure, **overrides: Any) -> cloud.CloudSynthesi
 @pytest.mark.parametrize("fmt", ["mp3", "wav", "pcm"])
 def test_speech_request_on_the_wire_and_real_audio_back(settings: Any, fake_azure: FakeAzure, fmt: str) -> None:
     engine = tts(settings, fake_azure)
-    data = b"".join(engine.stream(SENTENCE, "coral", fmt, instructions=engine.instructions_for("calm narrator")))
+    data = b"".join(engine.stream(SENTENCE, "coral", fmt, instructions=engine.capabilities.style_text("calm narrator")))
     seen = fake_azure.requests[-1]
     assert seen.path == "/openai/deployments/gpt-4o-mini-tts/audio/speech"
     assert seen.query == {"api-version": "2025-04-01-preview"}
@@ -158,13 +158,13 @@ def test_concurrency_per_deployment_is_bounded(settings: Any, fake_azure: FakeAz
 
 def test_styles_presets_and_free_text(settings: Any, fake_azure: FakeAzure) -> None:
     strict = tts(settings, fake_azure)
-    assert strict.instructions_for("Calm Narrator") == cloud.STYLE_PRESETS["calm narrator"]
-    assert strict.instructions_for(cloud.STYLE_PRESETS["storyteller"]) == cloud.STYLE_PRESETS["storyteller"]
-    assert strict.instructions_for(None) is None
+    assert strict.capabilities.style_text("Calm Narrator") == cloud.STYLE_PRESETS["calm narrator"]
+    assert strict.capabilities.style_text(cloud.STYLE_PRESETS["storyteller"]) == cloud.STYLE_PRESETS["storyteller"]
+    assert strict.capabilities.style_text(None) is None
     with pytest.raises(ValueError, match="calm narrator"):
-        strict.instructions_for("Speak like a pirate")
+        strict.capabilities.style_text("Speak like a pirate")
     free = tts(settings, fake_azure, allow_free_instructions=True)
-    assert free.instructions_for("Speak like a pirate") == "Speak like a pirate"
+    assert free.capabilities.style_text("Speak like a pirate") == "Speak like a pirate"
     with pytest.raises(ValueError):
         strict.stream("Hi.", "not-a-voice", "mp3")
 
@@ -196,8 +196,6 @@ def test_dictation_sends_the_recording_and_retries_once_as_wav(settings: Any, fa
     fake_azure.reject_containers = ("webm",)
     engine = azure.build_transcriber(cloud_settings(settings, fake_azure))
     _OPEN.append(engine)
-    counted: list[tuple[str, int]] = []
-    engine.usage = lambda kind, n: counted.append((kind, n))
     result = engine.transcribe_file(recording, "blob", language="en", prompt="Names: Reader.", samples=samples)
     assert wer(said, result.text) < 0.3
     first, second = fake_azure.requests
@@ -206,7 +204,7 @@ def test_dictation_sends_the_recording_and_retries_once_as_wav(settings: Any, fa
     assert first.fields == {"model": "gpt-4o-transcribe", "language": "en", "prompt": "Names: Reader.",
                             "response_format": "json"}
     assert second.files["file"][:2] == ("audio.wav", "audio/wav")
-    assert [k for k, _ in counted] == ["input", "output"] and all(n > 0 for _, n in counted)
+    assert [k for k, _ in result.usage] == ["input", "output"] and all(n > 0 for _, n in result.usage)
 
 
 def test_reader_check_says_what_is_wrong(settings: Any, fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch,

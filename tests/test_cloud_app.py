@@ -178,18 +178,6 @@ def test_cloud_words_are_timed_by_whisper_once(make_cloud_app: Any, fake_azure: 
     assert len(fake_azure.speech_requests()) == 1
 
 
-def test_prefetch_synthesises_the_next_sentences_in_parallel(make_cloud_app: Any, fake_azure: FakeAzure) -> None:
-    fake_azure.header_delay = 0.2
-    app = make_cloud_app(cloud_concurrency=2)
-    client = app.test_client()
-    base = f"/api/documents/{document(client)}/sentences"
-    assert fetch(client, f"{base}/0/speech?voice=azure:coral&prefetch=2").status_code == 200
-    app.extensions["reader"].speech.close()
-    assert fake_azure.max_in_flight == 2
-    assert [fetch(client, f"{base}/{n}/speech?voice=azure:coral").headers["X-Reader-Cache"] for n in (1, 2)] == [
-        "hit", "hit"]
-
-
 def test_dictation_and_cost_metrics(make_cloud_app: Any, fake_azure: FakeAzure, espeak: Any) -> None:
     app = make_cloud_app(stt=True)
     client = app.test_client()

@@ -373,7 +373,7 @@ def test_error_pages_are_a_clear_problem(server: LocalServer, path: str, status:
         Fetcher(allow_private=True).fetch(server.base + path)
     assert 400 <= caught.value.status < 500
     assert str(status) in caught.value.detail
-    assert caught.value.problem()["upstream_status"] == status
+    assert caught.value.extra["upstream_status"] == status
 
 
 def test_closed_port_is_a_clear_problem() -> None:

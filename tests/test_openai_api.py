@@ -27,7 +27,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("v1") / "data"
     data_dir.mkdir()
     base, proc = start_server(data_dir, workers=2, env={
-        "READER_API_TOKEN": TOKEN, "READER_TTS": "espeak", "READER_EXTRA_TTS": ""})
+        "READER_API_TOKEN": TOKEN, "READER_TTS": "espeak", "READER_EXTRA_TTS": "",
+        # Six requests at once from one client, maybe all on one worker: more than the default
+        # bounds (four per client; one running and four waiting per worker).
+        "READER_HEAVY_PER_CLIENT": "8", "READER_HEAVY_QUEUE": "6"})
     try:
         yield base
     finally:

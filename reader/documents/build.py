@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from ..text.segment import segment
+from ..text.segment import segment, split_for_synthesis
 from .model import Block, Document, Sentence, document_id
 
 TITLE_CHARS = 80
+# A "sentence" longer than this (a table flattened into one line, a run without punctuation) is
+# read, highlighted and cached in clause-sized parts: one request's work stays small.
+MAX_SENTENCE_CHARS = 600
 
 
 def build_document(
@@ -20,7 +23,7 @@ def build_document(
     """Segment blocks into sentences with offsets into each block's text."""
     sentences: list[Sentence] = []
     for block in blocks:
-        for start, end in segment(block.text):
+        for start, end in _sentences(block.text):
             sentences.append(
                 Sentence(index=len(sentences), block=block.index, start=start, end=end,
                          text=block.text[start:end])
@@ -35,6 +38,17 @@ def build_document(
         skipped=skipped,
         url=url,
     )
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of `text`, none longer than MAX_SENTENCE_CHARS."""
+    spans: list[tuple[int, int]] = []
+    for start, end in segment(text):
+        if end - start <= MAX_SENTENCE_CHARS:
+            spans.append((start, end))
+            continue
+        spans.extend((start + s, start + e) for s, e in split_for_synthesis(text[start:end], MAX_SENTENCE_CHARS))
+    return spans
 
 
 def _title(blocks: list[Block]) -> str:

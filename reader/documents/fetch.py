@@ -14,7 +14,16 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from ..errors import BadRequest, BlockedAddress, TooLarge, Unprocessable
+from ..errors import (
+    BadRequest,
+    BlockedAddress,
+    FetchTimeout,
+    TooLarge,
+    TooManyRedirects,
+    Unprocessable,
+    Unreachable,
+    UpstreamStatus,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -42,22 +51,6 @@ _ALSO_PRIVATE = tuple(ip_network(n) for n in (
 ))
 _NAT64 = ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ip_network("::/96")
-
-
-class Unreachable(Unprocessable):
-    title, slug = "Cannot load this web address", "unreachable"
-
-
-class FetchTimeout(Unreachable):
-    title, slug = "The web page took too long", "fetch-timeout"
-
-
-class UpstreamStatus(Unreachable):
-    title, slug = "The web page could not be loaded", "upstream-status"
-
-
-class TooManyRedirects(Unreachable):
-    title, slug = "Too many redirects", "too-many-redirects"
 
 
 @dataclass(frozen=True)

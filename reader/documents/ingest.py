@@ -131,7 +131,14 @@ def _store(store: DocumentStore, found: Extracted, *, source: str, language: str
     lang = check_language(language, default=found.language or "en")
     doc = build_document(found.blocks, source=source, language=lang,
                          title=check_title(title) or found.title, skipped=found.skipped, url=url)
-    return doc, store.put(doc)
+    return _put(store, doc)
+
+
+def _put(store: DocumentStore, doc: Document) -> tuple[Document, bool]:
+    """Store `doc`; the same content again answers with what is stored (its title included)."""
+    if store.put(doc):
+        return doc, True
+    return store.get(doc.id), False
 
 
 def from_url(store: DocumentStore, url: object, *, settings: Any, mode: object = None,
@@ -185,4 +192,4 @@ def from_text(
     if not blocks:
         raise EmptyText("The text is empty: paste some text to read.")
     doc = build_document(blocks, source="text", language=lang, title=title)
-    return doc, store.put(doc)
+    return _put(store, doc)

@@ -3,14 +3,60 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 # libespeak-ng is a process-wide singleton: Piper's phonemiser and the eSpeak engine both
 # call into it, and concurrent calls abort the process. Every call holds this lock.
 ESPEAK_LOCK = threading.RLock()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capabilities:
+    """What an engine can do, declared once: the service reads this and never probes the engine."""
+
+    remote: bool = False  # text or audio leaves the host: budgets, fallback and an "AI-generated" label
+    streams: bool = False  # `stream()` yields encoded bytes as they arrive
+    word_timings: Literal["own", "aligned", "none"] = "none"  # "aligned": the local Whisper times the words
+    styles: tuple[tuple[str, str], ...] = ()  # named style presets: (name, instructions sent)
+    free_styles: bool = False  # any instructions text may be sent
+    speed: bool = False  # applies a speed itself (otherwise the browser changes playback rate)
+    languages: tuple[str, ...] = ()  # language codes it speaks or understands; () means "see the voices"
+    accepts_files: bool = False  # transcribers: takes a recording in its own container
+    deterministic: bool = False  # the same text always gives the same bytes (then its URLs are immutable)
+    unit_chars: int = 400  # longest text sent in one synthesis call, in characters
+    unit_words: int = 48  # ... and in words: memory of neural voices grows faster than linearly
+
+    def style_text(self, style: str | None) -> str | None:
+        """The instructions for a preset name (or a preset's own text, or free text where allowed)."""
+        if not style or not style.strip() or not (self.styles or self.free_styles):
+            return None
+        presets = dict(self.styles)
+        preset = presets.get(style.strip().lower())
+        if preset is not None:
+            return preset
+        if style in presets.values() or self.free_styles:
+            return style
+        raise ValueError(f"Unknown style {style!r}. Choose one of: {', '.join(presets)}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechRequest:
+    """One request for speech, as it flows from the views through the speech service."""
+
+    text: str  # the written text; the service builds the spoken text from it
+    voice: str | None = None  # "engine:name"; None for the default voice
+    format: str = "mp3"
+    instructions: str | None = None  # a style preset's name, or free text where allowed
+    speed: float = 1.0  # applied by engines that can; otherwise left to the player
+    client: str | None = None  # who asks (for per-client limits and budgets)
+    language: str | None = None  # the text's language; None: the voice's
+    stream: bool = True  # a miss may stream as the engine sends it
+    fallback: bool = True  # a failing cloud voice may hand over to the offline one
+    timings: bool = False  # word timings will be asked for: time the words eagerly
 
 
 @dataclass(frozen=True)
@@ -61,6 +107,7 @@ class Transcript:
     language: str | None = None
     duration: float = 0.0
     words: tuple[TranscriptWord, ...] = field(default_factory=tuple)
+    usage: tuple[tuple[str, int], ...] = ()  # tokens a cloud service reported: (kind, count)
 
 
 @runtime_checkable
@@ -69,14 +116,24 @@ class Synthesizer(Protocol):
 
     name: str
     model: str
+    capabilities: Capabilities
 
     def voices(self) -> list[Voice]: ...
 
     def default_voice(self) -> str: ...
 
-    def synthesize(self, text: str, voice: str, *, instructions: str | None = None) -> Speech:
-        """Synthesise `text` with the engine-local voice name `voice`."""
+    def synthesize(self, text: str, voice: str, *, instructions: str | None = None,
+                   speed: float = 1.0) -> Speech:
+        """Synthesise `text` (at most one unit: see Capabilities) with the engine-local voice `voice`."""
         ...
+
+
+@runtime_checkable
+class StreamingSynthesizer(Synthesizer, Protocol):
+    """An engine with `capabilities.streams`: encoded audio as it arrives."""
+
+    def stream(self, text: str, voice: str, fmt: str, *, instructions: str | None = None,
+               speed: float = 1.0) -> Iterator[bytes]: ...
 
 
 @runtime_checkable
@@ -86,6 +143,17 @@ class Transcriber(Protocol):
     name: str
     model: str
 
+    @property
+    def capabilities(self) -> Capabilities: ...
+
     def transcribe(
         self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None
     ) -> Transcript: ...
+
+
+@runtime_checkable
+class FileTranscriber(Transcriber, Protocol):
+    """A transcriber with `capabilities.accepts_files`: the recording goes as it came."""
+
+    def transcribe_file(self, data: bytes, filename: str | None, *, language: str | None = None,
+                        prompt: str | None = None, samples: np.ndarray | None = None) -> Transcript: ...

@@ -11,8 +11,9 @@ import numpy as np
 
 from .. import audio
 from ..text.segment import split_for_synthesis
-from .base import Speech, Transcript, Voice
-from .cloud_errors import CloudBusy, Profile, translate
+from .base import Capabilities, Speech, Transcript, Voice
+from ..errors import CloudBusy
+from .cloud_errors import Profile, translate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -31,8 +32,6 @@ STYLE_PRESETS: dict[str, str] = {
     "storyteller": "Read like an engaging storyteller reading aloud, with natural expression.",
     "friendly": "Read in a friendly, upbeat, conversational tone.",
 }
-
-UsageHook = Callable[[str, int], None]  # (kind, tokens)
 
 
 class Slots:
@@ -93,21 +92,18 @@ class ByteStream:
 class CloudSynthesizer:
     """Text to speech on an OpenAI-style /audio/speech route, streamed in the requested format."""
 
-    remote = True  # costs money, leaves the host: budgets, fallback and the "cloud" flag apply
-    needs_alignment = True  # no word timings from the service: Whisper times the words
-    supports_speed = True
-
     def __init__(self, client: Any, profile: Profile, *, voices: tuple[str, ...], host: str,
                  concurrency: int, timeout: float, allow_free_instructions: bool) -> None:
         self.name = profile.engine
         self.model = f"{profile.model}@{host}"  # same name on another resource may be another model
-        self.styles = tuple(STYLE_PRESETS)
-        self.free_styles = allow_free_instructions
+        # Costs money and leaves the host; no word timings from the service (Whisper times them).
+        self.capabilities = Capabilities(
+            remote=True, streams=True, word_timings="aligned", styles=tuple(STYLE_PRESETS.items()),
+            free_styles=allow_free_instructions, speed=True, unit_chars=MAX_INPUT, unit_words=MAX_INPUT)
         self._client = client
         self._profile = profile
         self._voices = voices
         self._slots = Slots(concurrency, timeout, profile)
-        self.usage: UsageHook | None = None
 
     def close(self) -> None:
         """Close the pooled connections to the service."""
@@ -125,17 +121,6 @@ class CloudSynthesizer:
         if not self._voices:
             raise ValueError(f"No voices configured for the {self.name} engine (READER_CLOUD_VOICES).")
         return self._voices[0]
-
-    def instructions_for(self, style: str | None) -> str | None:
-        """A preset's text for its name (or its own text); free text only where the operator allows."""
-        if not style or not style.strip():
-            return None
-        preset = STYLE_PRESETS.get(style.strip().lower())
-        if preset is not None or style in STYLE_PRESETS.values():
-            return preset or style
-        if self.free_styles and len(style) <= MAX_INPUT:
-            return style
-        raise ValueError(f"Unknown style {style!r}. Choose one of: {', '.join(STYLE_PRESETS)}.")
 
     def _check_voice(self, voice: str) -> None:
         if voice not in self._voices:
@@ -259,8 +244,7 @@ def _unsupported_container(exc: BaseException) -> bool:
 class CloudTranscriber:
     """Speech to text on an OpenAI-style /audio/transcriptions route; sends the recording as is."""
 
-    remote = True
-    english_only = False
+    capabilities = Capabilities(remote=True, accepts_files=True)
 
     def __init__(self, client: Any, profile: Profile, *, host: str, concurrency: int, timeout: float) -> None:
         self.name = profile.engine
@@ -268,7 +252,6 @@ class CloudTranscriber:
         self._client = client
         self._profile = profile
         self._slots = Slots(concurrency, timeout, profile)
-        self.usage: UsageHook | None = None
 
     def close(self) -> None:
         """Close the pooled connections to the service."""
@@ -299,9 +282,9 @@ class CloudTranscriber:
                     raise translate(again, self._profile, "transcription") from again
         finally:
             release()
-        self._count_usage(getattr(result, "usage", None))
         duration = len(samples) / audio.TRANSCRIBE_RATE if samples is not None else 0.0
-        return Transcript(text=str(result.text).strip(), language=language, duration=duration)
+        return Transcript(text=str(result.text).strip(), language=language, duration=duration,
+                          usage=_usage(getattr(result, "usage", None)))
 
     def _send(self, file: tuple[str, bytes, str], language: str | None, prompt: str | None) -> Any:
         kwargs: dict[str, Any] = {"model": self._profile.model, "file": file, "response_format": "json"}
@@ -314,13 +297,16 @@ class CloudTranscriber:
                      raw.headers.get("x-request-id"), raw.headers.get("apim-request-id"))
         return raw.parse()
 
-    def _count_usage(self, usage: Any) -> None:
-        if usage is None or self.usage is None:
-            return
-        for kind in ("input_tokens", "output_tokens"):
-            value = getattr(usage, kind, None)
-            if isinstance(value, int) and value > 0:
-                self.usage(kind.removesuffix("_tokens"), value)
+
+
+def _usage(usage: Any) -> tuple[tuple[str, int], ...]:
+    """Token counts the service reported, as (kind, count)."""
+    counts: list[tuple[str, int]] = []
+    for kind in ("input_tokens", "output_tokens"):
+        value = getattr(usage, kind, None)
+        if isinstance(value, int) and value > 0:
+            counts.append((kind.removesuffix("_tokens"), value))
+    return tuple(counts)
 
 
 def _wav(samples: np.ndarray) -> bytes:

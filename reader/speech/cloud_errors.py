@@ -6,47 +6,20 @@ import logging
 import math
 from dataclasses import dataclass
 
-from ..errors import ReaderError
+from ..errors import (
+    CloudBusy,
+    CloudError,
+    CloudNotConfigured,
+    CloudRejected,
+    CloudTimeout,
+    OverBudget,
+    RateLimited,
+)
+
+__all__ = ["CloudBusy", "CloudError", "CloudNotConfigured", "CloudRejected", "CloudTimeout", "OverBudget",
+           "Profile", "RateLimited", "translate"]
 
 LOGGER = logging.getLogger(__name__)
-
-
-class CloudError(ReaderError):
-    """A cloud voice or transcriber failed; `reason` is a short slug for X-Reader-Fallback."""
-
-    status, title, slug = 502, "Voice service failed", "cloud-error"
-    reason = "unavailable"
-    retry_after: float | None = None
-
-
-class CloudNotConfigured(CloudError):
-    title, slug, reason = "Voice service not set up correctly", "cloud-configuration", "not-configured"
-
-
-class CloudRejected(CloudError):
-    status, title, slug, reason = 422, "Voice service refused the request", "cloud-rejected", "rejected"
-
-
-class CloudTimeout(CloudError):
-    status, title, slug, reason = 504, "Voice service timed out", "cloud-timeout", "timeout"
-
-
-class CloudBusy(CloudError):
-    status, title, slug, reason = 503, "Voice service busy", "cloud-busy", "busy"
-
-
-class RateLimited(CloudError):
-    """429 with a Retry-After the client can honour."""
-
-    status, title, slug, reason = 429, "Too many requests", "rate-limited", "rate-limited"
-
-    def __init__(self, detail: str, *, retry_after: float) -> None:
-        super().__init__(detail, retry_after=math.ceil(retry_after))
-        self.retry_after = retry_after
-
-
-class OverBudget(RateLimited):
-    title, slug, reason = "Daily allowance used", "over-budget", "budget"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import ESPEAK_LOCK, Speech, Voice, WordTiming
+from .base import ESPEAK_LOCK, Capabilities, Speech, Voice, WordTiming
 
 LOGGER = logging.getLogger(__name__)
 
@@ -161,6 +161,9 @@ class EspeakSynthesizer:
         # Rate changes the audio, so it belongs in the cache key when not the default.
         suffix = "" if rate == DEFAULT_RATE else f"@{rate}wpm"
         self.model = f"espeak-ng-{self._lib.version}{suffix}"
+        # Exact word events of its own. Not deterministic: state carried between calls inside
+        # the library changes the samples a little (re-initialising does not reset it).
+        self.capabilities = Capabilities(word_timings="own", unit_chars=1000, unit_words=160)
 
     def _ready(self) -> _Library:
         with ESPEAK_LOCK:
@@ -179,13 +182,18 @@ class EspeakSynthesizer:
                     title = (spec.name or b"").decode("utf-8", "replace").strip()
                     codes = _languages(spec.languages)
                     name = identifier.rsplit("/", 1)[-1].lower()
+                    i += 1
+                    if not _speaks(lib, identifier):
+                        # Listed, but its data is missing from this build (fo, kaa, xex in 1.52): it
+                        # would read everything as silence, so it is not offered.
+                        LOGGER.info("eSpeak voice %s gives no sound; not offered", name)
+                        continue
                     lib.voices.append((
                         Voice(id=f"espeak:{name}", engine=self.name, name=name,
                               label=f"{title} — eSpeak", language=codes[0] if codes else name,
                               gender=_GENDERS.get(spec.gender)),
                         identifier,
                     ))  # fmt: skip
-                    i += 1
             return lib.voices
 
     def voices(self) -> list[Voice]:
@@ -215,7 +223,8 @@ class EspeakSynthesizer:
         if variant or lib.lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) != 0:
             raise ValueError(f"Unknown voice {voice!r}")
 
-    def synthesize(self, text: str, voice: str, *, instructions: str | None = None) -> Speech:
+    def synthesize(self, text: str, voice: str, *, instructions: str | None = None,
+                   speed: float = 1.0) -> Speech:
         """Synthesise `text`; eSpeak has no style control, so `instructions` are ignored."""
         # Same length in code points, so event positions still index `text`.
         data = text.replace("\0", " ").encode("utf-8", "replace") + b"\0"
@@ -236,6 +245,24 @@ class EspeakSynthesizer:
         samples = np.frombuffer(bytearray(b"".join(chunks)), dtype=np.int16)
         LOGGER.debug("eSpeak: %d chars -> %.2f s, %d word events", len(text), len(samples) / rate, len(events))
         return Speech(samples=samples, sample_rate=rate, words=align_words(text, events, samples, rate))
+
+
+def _speaks(lib: _Library, identifier: str) -> bool:
+    """Whether a listed voice makes any sound (under ESPEAK_LOCK, initialised): digits, then letters."""
+    if lib.lib.espeak_SetVoiceByName(identifier.encode()) != 0:
+        return False
+    lib.lib.espeak_SetSynthCallback(lib.callback)
+    try:
+        for sample in (b"1 2 3\0", b"a b c\0"):
+            lib.chunks, lib.events = [], []
+            if lib.lib.espeak_Synth(sample, len(sample), 0, _POS_CHARACTER, 0, _SYNTH_FLAGS, None, None) != 0:
+                continue
+            samples = np.frombuffer(bytearray(b"".join(lib.chunks)), dtype=np.int16)
+            if samples.size and int(np.abs(samples.astype(np.int32)).max()) > _LOUD:
+                return True
+        return False
+    finally:
+        lib.chunks, lib.events = [], []
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Transcript, TranscriptWord
+from .base import Capabilities, Transcript, TranscriptWord
 
 LOGGER = logging.getLogger(__name__)
 
@@ -33,9 +33,10 @@ class WhisperTranscriber:
         self._run_lock = threading.Lock()
 
     @property
-    def english_only(self) -> bool:
-        model = self._loaded()
-        return not bool(model.model.is_multilingual)
+    def capabilities(self) -> Capabilities:
+        """English only for the .en models (asking loads the model)."""
+        multilingual = bool(self._loaded().model.is_multilingual)
+        return Capabilities(languages=() if multilingual else ("en",))
 
     def _loaded(self) -> Any:
         if self._model is None:

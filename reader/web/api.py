@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from .. import audio, services
-from ..cache import CachedAudio
-from ..speech.service import Spoken, dictate
 from ..documents import ingest
 from ..documents.model import Document, Sentence
-from ..errors import BadRequest, NotFound, TooLarge, UnsupportedMedia
-from ..speech.base import Transcript
-from ..text.speech_text import SpokenText, load_pronunciations, spoken_text
+from ..errors import BadRequest, NotFound, TooLarge
+from ..speech.base import SpeechRequest, Transcript
+from ..speech.dictation import dictate
+from .body import json_object
+from .responses import audio_response
 
-LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
-
-AUDIO_MAX_AGE = 31536000  # content-addressed: the same URL always means the same audio
-
-
-def _json_body() -> dict[str, Any]:
-    if not request.is_json:
-        raise UnsupportedMedia("Send JSON (Content-Type: application/json).")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
-    return data
 
 
 def _document_json(doc: Document) -> dict[str, Any]:
@@ -52,7 +39,7 @@ def create_document() -> Any:
             title=request.form.get("title"),
         )
     else:
-        data = _json_body()
+        data = json_object()
         if "text" in data:
             doc, created = ingest.from_text(
                 svc.documents, data["text"], max_chars=svc.settings.max_text_chars,
@@ -76,107 +63,63 @@ def get_document(doc_id: str) -> Any:
     return jsonify(_document_json(services().documents.get(doc_id)))
 
 
-def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence]:
-    """The document and its sentence n (one read of the stored document), or a 404."""
+def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence, str]:
+    """The document, its sentence n (one read of the stored document) and the sentence's language."""
     doc = services().documents.get(doc_id)
     if not 0 <= n < len(doc.sentences):
         raise NotFound(
             f"Document {doc_id} has {len(doc.sentences)} sentences (0 to {len(doc.sentences) - 1}); "
             f"there is no sentence {n}."
         )
-    return doc, doc.sentences[n]
-
-
-def speakable(text: str, lang: str = "en") -> SpokenText:
-    """The text an engine is sent: the language's rules and the operator's pronunciation list."""
-    return spoken_text(text, lang=lang,
-                       pronunciations=load_pronunciations(services().settings.pronunciations))
-
-
-def _spoken(doc: Document, sentence: Sentence) -> SpokenText:
-    """The spoken text of a sentence, in its block's (or the document's) language."""
+    sentence = doc.sentences[n]
     block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
-    return speakable(sentence.text, (block.lang if block else None) or doc.language or "en")
+    return doc, sentence, (block.lang if block else None) or doc.language or "en"
 
 
-def _format_arg() -> str:
-    return request.args.get("format") or services().settings.default_format
-
-
-def _audio_response(result: CachedAudio | Spoken, hit: bool = False) -> Any:
-    """Audio with its cache headers: whole from the cache, or streamed as the engine sends it."""
-    spoken = result if isinstance(result, Spoken) else Spoken(
-        mime=result.mime, hit=hit, voice="", key="", entry=result)
-    if spoken.stream is not None:
-        # A miss streamed from the engine: no length or ETag yet, the same bytes as the cache will hold.
-        resp = Response(spoken.stream, mimetype=spoken.mime, direct_passthrough=True)
-    else:
-        assert spoken.entry is not None
-        resp = Response(spoken.entry.audio, mimetype=spoken.mime)
-        resp.headers["X-Reader-Duration"] = f"{spoken.entry.duration:.3f}"
-    resp.headers["X-Reader-Cache"] = "hit" if spoken.hit else "miss"
-    if spoken.voice:
-        resp.headers["X-Reader-Voice"] = spoken.voice
-    if spoken.fallback:
-        # Another voice than the URL names: the browser must not keep it under that URL.
-        resp.headers["X-Reader-Fallback"] = spoken.fallback
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
-    resp.headers["Cache-Control"] = f"public, max-age={AUDIO_MAX_AGE}, immutable"
-    if spoken.entry is None:
-        return resp
-    resp.set_etag(spoken.entry.etag)
-    return resp.make_conditional(request, accept_ranges=True)
-
-
-def _instructions_arg() -> str | None:
-    return request.args.get("instructions") or None
-
-
-MAX_PREFETCH = 5
+def _sentence_request(doc_id: str, n: int, **kwargs: Any) -> SpeechRequest:
+    _, sentence, language = _sentence(doc_id, n)
+    return SpeechRequest(text=sentence.text, language=language, voice=request.args.get("voice"),
+                         format=request.args.get("format") or services().settings.default_format,
+                         instructions=request.args.get("instructions") or None,
+                         client=request.remote_addr, **kwargs)
 
 
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/speech")
 def sentence_speech(doc_id: str, n: int) -> Any:
-    """Audio of one sentence; `prefetch=N` also synthesises the next N ahead (cloud voices)."""
-    doc, sentence = _sentence(doc_id, n)
-    svc = services()
-    voice, fmt, style = request.args.get("voice"), _format_arg(), _instructions_arg()
+    """Audio of one sentence (its word timings are made eagerly: the page will ask for them)."""
     # HEAD drops the body: synthesise whole (and cache) rather than stream into nothing.
-    spoken = svc.speech.open(_spoken(doc, sentence).text, voice, fmt, instructions=style,
-                             client=request.remote_addr, stream=request.method != "HEAD")
-    ahead = request.args.get("prefetch", type=int) or 0
-    if ahead > 0 and not spoken.fallback:
-        texts = [_spoken(doc, s).text for s in doc.sentences[n + 1: n + 1 + min(ahead, MAX_PREFETCH)]]
-        svc.speech.warm(texts, voice, fmt, instructions=style, client=request.remote_addr)
-    return _audio_response(spoken)
+    req = _sentence_request(doc_id, n, stream=request.method != "HEAD", timings=True)
+    return audio_response(services().speech.speak(req))
 
 
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/timings")
 def sentence_timings(doc_id: str, n: int) -> Any:
     """Word timings as offsets into the sentence text, where the engine gives them."""
-    doc, sentence = _sentence(doc_id, n)
-    spoken = _spoken(doc, sentence)
-    voice = request.args.get("voice")
-    result, timings = services().speech.timings(
-        spoken.text, voice, _format_arg(), instructions=_instructions_arg(), client=request.remote_addr)
+    speech = services().speech
+    req = _sentence_request(doc_id, n)
+    result, timings = speech.timings(req)
     assert result.entry is not None
-    words: list[dict[str, Any]] = []
-    for start, end, t0, t1 in timings:
-        s, e = spoken.to_source(start, end)
-        if words and (words[-1]["start"], words[-1]["end"]) == (s, e):
-            # Several spoken words for one written token ("$3,497"): one highlight for all.
-            words[-1]["t1"] = round(t1, 3)
-            continue
-        words.append({"start": s, "end": e, "t0": round(t0, 3), "t1": round(t1, 3)})
+    words = [{"start": s, "end": e, "t0": round(t0, 3), "t1": round(t1, 3)} for s, e, t0, t1 in timings]
     resp = jsonify({"duration": round(result.entry.duration, 3), "words": words,
-                    "voice": voice or services().speech.default_voice()})
+                    "voice": req.voice or speech.default_voice()})
     resp.headers["X-Reader-Cache"] = "hit" if result.hit else "miss"
     if result.fallback:
         resp.headers["X-Reader-Fallback"] = result.fallback
         resp.headers["X-Reader-Voice"] = result.voice
         resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+@bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/spoken")
+def sentence_spoken(doc_id: str, n: int) -> Any:
+    """What the engine is sent for a sentence, word by word, so operators can check it."""
+    _, sentence, language = _sentence(doc_id, n)
+    spoken = services().speech.spoken(sentence.text, language)
+    words = [
+        {"spoken": [s, e], "source": [a, b], "text": spoken.text[s:e], "source_text": sentence.text[a:b]}
+        for s, e, a, b in spoken.words()
+    ]
+    return jsonify({"text": sentence.text, "spoken": spoken.text, "language": language, "words": words})
 
 
 @bp.get("/api/voices")
@@ -198,12 +141,19 @@ def voices() -> Any:
     })
 
 
+def _optional_string(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string.")
+    return value or None
+
+
 @bp.post("/api/speech")
 def speech() -> Any:
     """JSON {"text", "voice"?, "format"?, "instructions"?} -> audio, for short free text."""
     svc = services()
     svc.speech_limit.hit(request.remote_addr)
-    data = _json_body()
+    data = json_object()
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("Send {\"text\": \"...\"} with some text to speak.")
@@ -212,16 +162,10 @@ def speech() -> Any:
             f"POST /api/speech takes at most {svc.settings.max_speech_chars:,} characters; "
             "create a document for longer text."
         )
-    for name in ("voice", "format", "instructions"):
-        if data.get(name) is not None and not isinstance(data[name], str):
-            raise BadRequest(f"'{name}' must be a string.")
-    spoken = svc.speech.open(
-        speakable(text).text,
-        data.get("voice"),
-        data.get("format") or svc.settings.default_format,
-        instructions=data.get("instructions") or None, client=request.remote_addr,
-    )
-    return _audio_response(spoken)
+    req = SpeechRequest(text=text, voice=_optional_string(data, "voice"),
+                        format=_optional_string(data, "format") or svc.settings.default_format,
+                        instructions=_optional_string(data, "instructions"), client=request.remote_addr)
+    return audio_response(svc.speech.speak(req))
 
 
 def transcribe_upload(language: str | None) -> Transcript:
@@ -234,7 +178,8 @@ def transcribe_upload(language: str | None) -> Transcript:
     if prompt is not None and len(prompt) > 1000:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
     return dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
-                   max_seconds=svc.settings.max_audio_seconds, metrics=svc.metrics)
+                   max_seconds=svc.settings.max_audio_seconds, client=request.remote_addr,
+                   metrics=svc.metrics, heavy=svc.heavy)
 
 
 @bp.post("/api/transcriptions")
@@ -249,19 +194,5 @@ def transcriptions() -> Any:
 
 
 @bp.get("/healthz")
-def healthz() -> Any:
+def healthz() -> Response:
     return jsonify({"status": "ok"})
-
-
-@bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/spoken")
-def sentence_spoken(doc_id: str, n: int) -> Any:
-    """What the engine is sent for a sentence, word by word, so operators can check it."""
-    doc, sentence = _sentence(doc_id, n)
-    block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
-    lang = (block.lang if block else None) or doc.language or "en"
-    spoken = _spoken(doc, sentence)
-    words = [
-        {"spoken": [s, e], "source": [a, b], "text": spoken.text[s:e], "source_text": sentence.text[a:b]}
-        for s, e, a, b in spoken.words()
-    ]
-    return jsonify({"text": sentence.text, "spoken": spoken.text, "language": lang, "words": words})

@@ -8,13 +8,14 @@ import math
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from .. import services
-from ..errors import BadRequest, ReaderError, TooLarge
-from ..speech.cloud_errors import CloudError
-from . import errors
-from .api import speakable, transcribe_upload
+from ..errors import BadRequest, TooLarge
+from ..speech.base import SpeechRequest
+from .api import transcribe_upload
+from .body import json_object
+from .boundary import openai_error
+from .responses import audio_response
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("openai_api", __name__, url_prefix="/v1")
@@ -22,44 +23,6 @@ bp = Blueprint("openai_api", __name__, url_prefix="/v1")
 MAX_INPUT = 4096  # OpenAI's own limit for /audio/speech
 # Voices every OpenAI client knows; where the engine has none of that name, its default speaks.
 OPENAI_VOICES = frozenset("alloy ash ballad coral echo fable onyx nova sage shimmer verse marin cedar".split())
-_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
-          404: "invalid_request_error", 413: "invalid_request_error", 415: "invalid_request_error",
-          422: "invalid_request_error", 429: "rate_limit_error"}
-
-
-def openai_error(status: int, message: str, code: str, param: str | None = None) -> Response:
-    """The error shape the openai SDK parses: {"error": {"message", "type", "param", "code"}}."""
-    resp = jsonify({"error": {"message": message, "type": _TYPES.get(status, "server_error"),
-                              "param": param, "code": code}})
-    resp.status_code = status
-    return resp
-
-
-@bp.errorhandler(ReaderError)
-def _reader_error(exc: ReaderError) -> Response:
-    if request.path.startswith("/v1/"):
-        resp = openai_error(exc.status, exc.detail, exc.slug.replace("-", "_"))
-    else:
-        resp = errors.problem(exc.status, exc.title, exc.detail, exc.slug, **exc.extra)
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after:
-        resp.headers["Retry-After"] = str(math.ceil(retry_after))
-    return resp
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    detail = exc.description or exc.name
-    if status == 413:
-        detail = "The request is larger than the upload limit."
-    return openai_error(status, detail, exc.name.lower().replace(" ", "_"))
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception) -> Response:
-    LOGGER.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.path)
-    return openai_error(500, "Something went wrong on the server. Please try again.", "internal")
 
 
 @bp.before_request
@@ -104,9 +67,7 @@ def _voice_id(model: str | None, voice: Any) -> str:
 def speech() -> Any:
     """OpenAI's speech request (JSON) -> audio, streamed on a miss where the engine can."""
     svc = services()
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("Send a JSON object: {\"model\", \"input\", \"voice\"}.")
+    data = json_object()
     text = _string(data, "input")
     if not text or not text.strip():
         raise BadRequest("'input' is required: the text to speak.")
@@ -119,19 +80,9 @@ def speech() -> Any:
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
         raise BadRequest("'speed' must be a number from 0.25 to 4.0.")
     voice = _voice_id(_string(data, "model"), data.get("voice"))
-    # The operator's pronunciation list applies here too, as on every reading path.
-    spoken = svc.speech.open(speakable(text).text, voice, fmt, instructions=_string(data, "instructions"),
-                             speed=float(speed), client=request.remote_addr)
-    if spoken.stream is not None:
-        resp = Response(spoken.stream, mimetype=spoken.mime, direct_passthrough=True)
-    else:
-        assert spoken.entry is not None
-        resp = Response(spoken.entry.audio, mimetype=spoken.mime)
-    resp.headers["X-Reader-Cache"] = "hit" if spoken.hit else "miss"
-    resp.headers["X-Reader-Voice"] = spoken.voice
-    if spoken.fallback:
-        resp.headers["X-Reader-Fallback"] = spoken.fallback
-    return resp
+    req = SpeechRequest(text=text, voice=voice, format=fmt, instructions=_string(data, "instructions"),
+                        speed=float(speed), client=request.remote_addr)
+    return audio_response(svc.speech.speak(req), conditional=False)
 
 
 @bp.post("/audio/transcriptions")
@@ -166,7 +117,5 @@ def models() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Register /v1 and the error handlers that give /v1 OpenAI's error shape and 429s a Retry-After."""
+    """Register /v1 (its errors take OpenAI's shape in the error boundary)."""
     app.register_blueprint(bp)
-    # App-wide for CloudError: it needs Retry-After on /api too (the shape follows the path).
-    app.register_error_handler(CloudError, _reader_error)

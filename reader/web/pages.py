@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
 
@@ -11,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import services
 from ..documents import ingest
 from ..errors import BadRequest, ReaderError
+from ..speech.base import Synthesizer
 
 bp = Blueprint("pages", __name__)
 
@@ -81,11 +83,11 @@ def read(doc_id: str) -> Any:
     )
 
 
-def _styles(synthesizers: Any) -> list[dict[str, Any]]:
+def _styles(synthesizers: Iterable[Synthesizer]) -> list[dict[str, Any]]:
     """The style presets on offer, each with the engines that take it (for the style select)."""
     styles: dict[str, list[str]] = {}
     for synth in synthesizers:
-        for name in getattr(synth, "styles", ()):
+        for name, _ in synth.capabilities.styles:
             styles.setdefault(name, []).append(synth.name)
     return [{"id": name, "label": name.capitalize(), "engines": engines} for name, engines in styles.items()]
 

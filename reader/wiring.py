@@ -1,0 +1,107 @@
+"""Wiring: the engines, cache, stores and limits an app shares, and the web parts it registers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+
+from .budget import DailyBudget, RateLimit
+from .cache import AudioCache
+from .config import Settings
+from .documents.store import DocumentStore
+from .limits import HeavyWork
+from .logs import quiet_content_loggers
+from .metrics import Metrics
+from .speech.align import WordAligner
+from .speech.base import Synthesizer, Transcriber
+from .speech.service import SpeechService
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What the views share, kept in app.extensions["reader"]."""
+
+    settings: Settings
+    documents: DocumentStore
+    speech: SpeechService
+    transcriber: Transcriber
+    metrics: Metrics
+    speech_limit: RateLimit  # for POST /api/speech
+    heavy: HeavyWork
+
+
+def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] | None,
+                   transcribers: Mapping[str, Transcriber] | None) -> Services:
+    """Build (or take) the engines and everything that serves them."""
+    from .speech.registry import CLOUD_SYNTHESIZERS, build_synthesizer, build_transcriber
+    from .text.speech_text import load_pronunciations
+
+    quiet_content_loggers()
+    load_pronunciations(settings.pronunciations)  # a broken list stops start-up, loudly
+    if synthesizers is None:
+        names = [settings.tts, *(n for n in settings.extra_tts if n != settings.tts)]
+        if settings.fallback and all(n in CLOUD_SYNTHESIZERS for n in names):
+            names.append("piper")  # the offline voice the fallback reads with
+        synthesizers = {name: build_synthesizer(name, settings) for name in names}
+    if transcribers is None:
+        transcribers = {settings.stt: build_transcriber(settings.stt, settings)}
+    if settings.stt not in transcribers:
+        raise ValueError(f"Dictation engine {settings.stt!r} is not configured")
+    data = Path(settings.data_dir)
+    metrics = Metrics()
+    heavy = HeavyWork(data / "run" / "clients", per_worker=settings.heavy_per_worker, queue=settings.heavy_queue,
+                      per_client=settings.heavy_per_client, on_refuse=metrics.refuse)
+    cache = AudioCache(settings.cache_dir, settings.cache_size_mb, retry_seconds=settings.cache_retry_seconds,
+                       on_fault=metrics.cache_fault)
+    budget = DailyBudget(str(data / "budget"), settings.daily_char_budget) if settings.daily_char_budget > 0 else None
+    speech = SpeechService(
+        synthesizers, cache, default_engine=settings.tts, default_voice=settings.default_voice,
+        pronunciations=settings.pronunciations, metrics=metrics, budget=budget, fallback=settings.fallback,
+        aligner=_word_aligner(cache, settings, transcribers), heavy=heavy,
+    )
+    return Services(settings=settings, documents=DocumentStore(data / "documents"), speech=speech,
+                    transcriber=transcribers[settings.stt], metrics=metrics, heavy=heavy,
+                    speech_limit=RateLimit(str(data / "rate-limits"), settings.speech_per_minute))
+
+
+def init_web(app: Flask) -> None:
+    """The error boundary, security headers, CORS, the blueprints and /metrics."""
+    from . import metrics
+    from .web import api, boundary, cors, openai_api, pages, security
+
+    settings: Settings = app.extensions["reader"].settings
+    if settings.trust_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy, x_proto=settings.trust_proxy)  # type: ignore[method-assign]
+    boundary.init_app(app)
+    security.init_app(app)
+    cors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    openai_api.init_app(app)
+    metrics.init_app(app)
+
+
+def _word_aligner(cache: AudioCache, settings: Settings, transcribers: Mapping[str, Transcriber]) -> WordAligner:
+    """Times the words of engines that give no timings with the local Whisper (built on first use)."""
+    from .speech.registry import build_transcriber
+
+    local = transcribers.get("whisper")
+    built: list[Transcriber] = [local] if local is not None else []
+    lock = threading.Lock()
+
+    def whisper() -> Transcriber:
+        with lock:
+            if not built:
+                built.append(build_transcriber("whisper", settings))
+            return built[0]
+
+    return WordAligner(cache, whisper)
