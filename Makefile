@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast browser-deps bench lint clean
+.PHONY: run test test-fast eval system-deps bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,18 +22,30 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/reader serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+# Debian packages the tests use: Chromium for the browser tests (Playwright cannot download
+# browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces.
+SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux
+system-deps:
+	@missing=""; for pair in $(SYSTEM_DEPS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the tests:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
-test: $(VENV)/.installed-test browser-deps
-	READER_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+# The whole suite: lint, types, then every test but the evaluation ones (they need ../shared).
+test: $(VENV)/.installed-test system-deps lint
+	READER_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "not eval"
 
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -m "not browser and not slow and not eval"
+
+# Tests and benchmarks on the evaluation data in ../shared/eval (real pages, PDFs, recordings).
+eval: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m eval
+	$(BIN)/python bench/segment.py
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/pdf.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/speech.py
@@ -41,9 +53,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/cloud.py
+	$(BIN)/python bench/memory.py
 
 lint: $(VENV)/.installed-test
-	$(BIN)/mypy
+	$(BIN)/ruff check reader tests bench wsgi.py
+	$(BIN)/mypy --strict
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

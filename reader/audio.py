@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import TooLarge, UnsupportedMedia, Unprocessable
+from .errors import TooLarge, Unprocessable, UnsupportedMedia
 
 LOGGER = logging.getLogger(__name__)
 

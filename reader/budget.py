@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 
 import diskcache
-
-import time
 
 from .errors import OverBudget, RateLimited
 
@@ -17,7 +16,7 @@ DAY = 86400
 
 def seconds_to_midnight(now: dt.datetime | None = None) -> float:
     """Seconds until the allowance renews (midnight UTC)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     tomorrow = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max((tomorrow - now).total_seconds(), 1.0)
 
@@ -30,7 +29,7 @@ class DailyBudget:
         self._store = diskcache.Cache(directory, eviction_policy="none")
 
     def _key(self, client: str) -> str:
-        day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        day = dt.datetime.now(dt.UTC).date().isoformat()
         return f"{day}:{_client_hash(client)}"
 
     def used(self, client: str) -> int:

@@ -74,7 +74,8 @@ class Settings:
         False, "READER_ALLOW_PRIVATE_URLS",
         "Allow fetching from private, loopback and link-local addresses (for tests and intranets).",
     )
-    fetch_connect_timeout: float = _setting(5.0, "READER_FETCH_CONNECT_TIMEOUT", "Seconds to connect when fetching a URL.")
+    fetch_connect_timeout: float = _setting(
+        5.0, "READER_FETCH_CONNECT_TIMEOUT", "Seconds to connect when fetching a URL.")
     fetch_timeout: float = _setting(20.0, "READER_FETCH_TIMEOUT", "Total seconds a URL fetch may take.")
     max_download_mb: int = _setting(20, "READER_MAX_DOWNLOAD_MB", "Largest web page or PDF fetched from a URL, in MB.")
     pronunciations: str = _setting(
@@ -98,8 +99,10 @@ class Settings:
     openai_base_url: str = _setting(
         "", "OPENAI_BASE_URL", "Base URL of an OpenAI-compatible service (default: OpenAI's)."
     )
-    openai_tts_model: str = _setting("gpt-4o-mini-tts", "READER_OPENAI_TTS_MODEL", "Model for reading with the openai engine.")
-    openai_stt_model: str = _setting("gpt-4o-transcribe", "READER_OPENAI_STT_MODEL", "Model for dictation with the openai engine.")
+    openai_tts_model: str = _setting(
+        "gpt-4o-mini-tts", "READER_OPENAI_TTS_MODEL", "Model for reading with the openai engine.")
+    openai_stt_model: str = _setting(
+        "gpt-4o-transcribe", "READER_OPENAI_STT_MODEL", "Model for dictation with the openai engine.")
     cloud_voices: tuple[str, ...] = _setting(
         ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer",
          "verse", "marin", "cedar"),

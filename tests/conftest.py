@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SPEECH = SHARED / "eval" / "speech"
+SHARED = ROOT.parent / "shared"  # evaluation data: only tests marked `eval` (make eval) use it
 DATA = Path(__file__).resolve().parent / "data"
+SPEECH = DATA / "speech"  # public-domain recordings (LJ Speech, JFK): see data/speech/SOURCE.md
 
 
 @pytest.fixture(autouse=True)

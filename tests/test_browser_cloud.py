@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
-
 from conftest import start_server, stop_server
 from fake_azure import FakeAzure
+from playwright.sync_api import Browser
 from test_browser import (  # noqa: F401  (the module-scoped browser fixture)
     browser,
     check_axe,
@@ -41,7 +40,7 @@ def cloud_server(tmp_path_factory: pytest.TempPathFactory, espeak: Any, whisper:
         fake.stop()
 
 
-def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: Browser) -> None:  # noqa: F811
+def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: Browser) -> None:
     base, fake = cloud_server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
     errors: list[str] = []

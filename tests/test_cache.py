@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from conftest import CountingSynthesizer, start_server, stop_server
+
 from reader.cache import AudioCache, CachedAudio, cache_key
-from reader.speech.base import Speech
-
-
 
 
 def test_concurrent_identical_requests_synthesise_once(settings: Any, piper: Any, espeak: Any, whisper: Any) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pytest
-
 from fake_azure import FakeAzure, FakeCredential, Fault, cloud_settings, fake_azure  # noqa: F401
+
 from reader import audio
 from reader.speech import azure, cloud
 from reader.speech.cloud_errors import CloudError, CloudNotConfigured, CloudRejected, CloudTimeout, RateLimited

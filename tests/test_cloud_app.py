@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from fake_azure import FakeAzure, Fault, cloud_settings, fake_azure  # noqa: F401
+
 from reader import audio, create_app
 from reader.speech import azure
 

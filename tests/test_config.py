@@ -41,8 +41,9 @@ def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
 
 
 def test_unknown_engine_names_the_choices(settings: Settings) -> None:
-    from reader import create_app
     import dataclasses
+
+    from reader import create_app
 
     with pytest.raises(ValueError, match=r"Unknown engine 'nope'. Available: \['espeak', 'piper'\]"):
         create_app(dataclasses.replace(settings, tts="nope"))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from test_api import problem_of
-from test_fetch import ARTICLE, PDF, ROUTES, LocalServer, send
+from test_fetch import ARTICLE, ROUTES, LocalServer, _pdf, send
 
 PAGE = (
     "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>The harbour reopens - Harbour news</title></head><body>"
@@ -144,7 +143,7 @@ def test_upload_text_and_markdown(client: Any) -> None:
 
 
 def test_upload_pdf(client: Any) -> None:
-    resp = upload(client, PDF.read_bytes(), "whatever.bin")
+    resp = upload(client, _pdf(), "whatever.bin")
     assert resp.status_code == 201, resp.get_data(as_text=True)
     assert resp.get_json()["source"] == "file"
 
@@ -235,7 +234,6 @@ def test_loopback_server_data_is_served(server: LocalServer) -> None:
 
     with urllib.request.urlopen(server.base + "/article", timeout=5) as resp:
         assert resp.read() == ARTICLE
-    assert Path(PDF).exists()
 
 
 def test_a_given_title_wins_for_urls_and_uploads(local_client: Any, server: LocalServer) -> None:

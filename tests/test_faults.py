@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings
+from conftest import CountingSynthesizer
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from conftest import CountingSynthesizer
 from reader import audio
 from reader.speech import units
 from reader.speech.base import SpeechRequest

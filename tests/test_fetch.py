@@ -17,8 +17,8 @@ import pytest
 
 from reader.documents import ingest
 from reader.documents.fetch import (
-    FetchTimeout,
     Fetcher,
+    FetchTimeout,
     TooManyRedirects,
     Unreachable,
     UpstreamStatus,
@@ -27,8 +27,6 @@ from reader.documents.fetch import (
 )
 from reader.errors import BadRequest, BlockedAddress, TooLarge, UnsupportedMedia
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PDF = SHARED / "eval" / "extraction" / "pdf" / "crazyones.pdf"
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 ARTICLE = (
     b"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Local page</title></head>"
@@ -53,7 +51,7 @@ class LocalServer:
         class _Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 path = self.path.split("?")[0]
                 server.requests.append((self.path, self.headers.get("Host", "")))
                 try:
@@ -128,6 +126,13 @@ def stream(handler: http.server.BaseHTTPRequestHandler, chunk: bytes, pause: flo
             time.sleep(pause)
 
 
+def _pdf() -> bytes:
+    """A real (small, generated) PDF."""
+    from test_pdf import make_pdf
+
+    return make_pdf([[(72, 700, [("A PDF served with the wrong content type.", 11.0)])]])
+
+
 ROUTES: dict[str, Handler] = {
     "/article": lambda h: send(h, ARTICLE),
     "/hop": redirect,
@@ -138,7 +143,7 @@ ROUTES: dict[str, Handler] = {
     "/huge-declared": lambda h: stream(h, b"word " * 10_000, 0.0, length=50 * 1024 * 1024),
     "/gzip-bomb": lambda h: send(h, gzip.compress(b" " * (8 * 1024 * 1024)), "text/html",
                                  headers={"Content-Encoding": "gzip"}),
-    "/pdf-as-html": lambda h: send(h, PDF.read_bytes(), "text/html"),
+    "/pdf-as-html": lambda h: send(h, _pdf(), "text/html"),
     "/blob": lambda h: send(h, bytes(range(256)) * 64, "text/html"),
     "/broken": lambda h: send(h, b"<h1>Server error</h1>", status=500),
 }
@@ -400,7 +405,7 @@ def _certificates(directory: Path, name: str) -> tuple[Path, Path, Path]:
     def subject(common: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(subject("Reader test CA")).issuer_name(subject("Reader test CA"))
           .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - datetime.timedelta(hours=1))

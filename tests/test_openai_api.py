@@ -14,8 +14,8 @@ from typing import Any
 
 import openai
 import pytest
-
 from conftest import start_server, stop_server, wer
+
 from reader import audio, create_app
 from reader.speech import openai_compat
 

@@ -14,7 +14,6 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, free_port, stop_server, wait_for
 
 pytestmark = pytest.mark.slow

@@ -10,6 +10,7 @@ import random
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -20,7 +21,11 @@ from reader.documents.pdf import pdf_blocks
 from reader.errors import NoTextLayer, Unprocessable, UnsupportedMedia
 
 PDF_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extraction" / "pdf"
-FIXTURES = {f["file"]: f for f in json.loads((PDF_DIR / "pdf_fixtures.json").read_text("utf-8"))}
+# The real PDFs of ../shared/eval: the tests that read them are marked `eval` (make eval).
+
+
+def fixtures() -> dict[str, Any]:
+    return {f["file"]: f for f in json.loads((PDF_DIR / "pdf_fixtures.json").read_text("utf-8"))}
 
 Result = tuple[list[Block], tuple[str, ...], str | None]
 
@@ -61,6 +66,7 @@ def without_line_numbers(text: str) -> str:
         ("scotus-transcript-p1.pdf", "scotus-transcript-p1.pdfplumber-layout.txt", 0.97),
     ],
 )
+@pytest.mark.eval
 def test_text_matches_reference_word_for_word(name: str, reference: str, threshold: float) -> None:
     expected = (PDF_DIR / reference).read_text("utf-8")
     if name.startswith("scotus"):
@@ -69,9 +75,10 @@ def test_text_matches_reference_word_for_word(name: str, reference: str, thresho
     assert matcher.ratio() >= threshold
 
 
+@pytest.mark.eval
 def test_paragraphs_come_out_whole_across_columns_and_pages() -> None:
     blocks = {flat(b.text) for b in extract("multicolumn.pdf")[0]}
-    paragraphs = [b["text"] for b in FIXTURES["multicolumn.pdf"]["blocks"] if b["type"] == "paragraph"]
+    paragraphs = [b["text"] for b in fixtures()["multicolumn.pdf"]["blocks"] if b["type"] == "paragraph"]
     assert len(paragraphs) == 11
     assert [p for p in paragraphs if flat(p) not in blocks] == []
     # One paragraph over four pages stays one block, starting on page 1.
@@ -82,6 +89,7 @@ def test_paragraphs_come_out_whole_across_columns_and_pages() -> None:
     assert minimal.text == flat((PDF_DIR / "minimal-document.expected.txt").read_text("utf-8"))
 
 
+@pytest.mark.eval
 def test_two_column_reading_order() -> None:
     text = flat(text_of("multicolumn.pdf"))
     # Column 1 of page 1 ends with "Donec nonummy", column 2 starts with "pellentesque ante."
@@ -91,9 +99,10 @@ def test_two_column_reading_order() -> None:
     assert text.index("Abstract") < text.index("Lorem ipsum dolor") < text.index("Table 1")
 
 
+@pytest.mark.eval
 def test_three_column_reading_order() -> None:
     text = flat(text_of("federal-register-2020-17221.pdf"))
-    snippet = FIXTURES["federal-register-2020-17221.pdf"]["snippets_in_reading_order"][0]["text"]
+    snippet = fixtures()["federal-register-2020-17221.pdf"]["snippets_in_reading_order"][0]["text"]
     # The reference keeps the column's line breaks; "737–" + "9" is one en-dashed number.
     expected = flat(snippet.replace("\u2013\n", "\u2013"))
     assert expected in text
@@ -104,6 +113,7 @@ def test_three_column_reading_order() -> None:
     assert "airspeed disagree alert, and altitude disagree alert, and may affect" in text
 
 
+@pytest.mark.eval
 def test_running_headers_footers_and_page_numbers_are_gone() -> None:
     blocks, notes, _ = extract("federal-register-2020-17221.pdf")
     text = "\n".join(b.text for b in blocks)
@@ -119,6 +129,7 @@ def test_running_headers_footers_and_page_numbers_are_gone() -> None:
     assert "IN THE SUPREME COURT OF THE UNITED STATES" in blocks[1].text
 
 
+@pytest.mark.eval
 def test_hyphenated_line_ends_are_joined() -> None:
     minimal = text_of("minimal-document.pdf")
     assert "takimata" in minimal and "taki-" not in minimal
@@ -134,11 +145,13 @@ def test_hyphenated_line_ends_are_joined() -> None:
     assert "Kjift \u2013 not at all" in text_of("pdflatex-4-pages.pdf")
 
 
+@pytest.mark.eval
 def test_ligatures_are_plain_letters() -> None:
     assert "misfits" in text_of("crazyones.pdf") and "differently" in text_of("crazyones.pdf")
     assert not re.search("[\ufb00-\ufb06]", text_of("multicolumn.pdf"))
 
 
+@pytest.mark.eval
 def test_footnotes_markers_dropped_and_notes_moved_to_the_end() -> None:
     blocks, notes, _ = extract("federal-register-2020-17221.pdf")
     text = "\n".join(b.text for b in blocks)
@@ -154,6 +167,7 @@ def test_footnotes_markers_dropped_and_notes_moved_to_the_end() -> None:
     assert blocks[first_note].page == 2
 
 
+@pytest.mark.eval
 def test_headings_titles_and_pages() -> None:
     blocks, _, title = extract("multicolumn.pdf")
     assert title == "Two-Column Document with Lorem Ipsum"
@@ -166,12 +180,14 @@ def test_headings_titles_and_pages() -> None:
     assert extract("scotus-transcript-p1.pdf")[2] is None  # metadata title "10811.exe" says nothing
 
 
+@pytest.mark.eval
 @pytest.mark.parametrize("name", ["c02-22-huckfinn-scan.pdf", "linn-scan.pdf"])
 def test_scans_without_text_layer(name: str) -> None:
     with pytest.raises(NoTextLayer, match="scanned.*OCR"):
         pdf_blocks((PDF_DIR / name).read_bytes())
 
 
+@pytest.mark.eval
 @pytest.mark.parametrize("name", ["multicolumn.pdf", "crazyones.pdf", "federal-register-2020-17221.pdf"])
 def test_truncated_pdf_is_unprocessable(name: str) -> None:
     data = (PDF_DIR / name).read_bytes()
@@ -189,6 +205,7 @@ def test_junk_is_unsupported_or_unprocessable() -> None:
         pdf_blocks(b"%PDF-1.7\n" + junk)
 
 
+@pytest.mark.eval
 @pytest.mark.parametrize(("password", "opens"), [("", True), ("secret", False)])
 def test_encrypted_pdf(password: str, opens: bool) -> None:
     writer = PdfWriter(clone_from=PdfReader(PDF_DIR / "minimal-document.pdf"))
@@ -311,3 +328,28 @@ def test_generated_chapter_running_heads_with_page_numbers_are_furniture() -> No
     blocks, notes, _ = pdf_blocks(make_pdf(pages))
     assert not [b for b in blocks if "Chapter" in b.text]
     assert "running headers and footers on 8 pages" in notes
+
+
+def _generated() -> bytes:
+    return make_pdf([[(72, 700, [("A generated page with enough words on it to read aloud.", 11.0)]),
+                      (72, 680, [("And a second line that carries the paragraph on.", 11.0)])]])
+
+
+def test_generated_truncated_pdf_is_unprocessable() -> None:
+    data = _generated()
+    assert "generated page" in "\n".join(b.text for b in pdf_blocks(data)[0])
+    with pytest.raises((Unprocessable, UnsupportedMedia)):
+        pdf_blocks(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(("password", "opens"), [("", True), ("secret", False)])
+def test_generated_encrypted_pdf(password: str, opens: bool) -> None:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_generated())))
+    writer.encrypt(user_password=password, owner_password="owner", algorithm="AES-256")
+    buf = io.BytesIO()
+    writer.write(buf)
+    if opens:
+        assert "generated page" in "\n".join(b.text for b in pdf_blocks(buf.getvalue())[0])
+    else:
+        with pytest.raises(Unprocessable, match="password"):
+            pdf_blocks(buf.getvalue())

@@ -12,16 +12,17 @@ import pytest
 
 from reader.text.segment import segment, split_for_synthesis
 
-SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "sentences"
+# pySBD's and Pragmatic Segmenter's golden rules and spec cases (MIT): see data/sentences/SOURCE.md.
+SENTENCES = Path(__file__).resolve().parent / "data" / "sentences"
 
 
 def _load(name: str) -> list[dict[str, Any]]:
-    """Read one shared data file; a missing file is an error, never a skip."""
+    """Read one data file; a missing file is an error, never a skip."""
     path = SENTENCES / name
     if not path.is_file():
         raise FileNotFoundError(
             f"sentence evaluation data not found: {path} "
-            "(the shared/ folder must sit beside the project root)"
+            "(it ships with the tests in tests/data/sentences)"
         )
     data: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     return data

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import server_log, start_server, stop_server
+
 from reader import audio
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import SHARED
+
 from reader.text import numbers
 from reader.text.pronounce import Pronunciations, load_pronunciations
 from reader.text.segment import segment
@@ -196,6 +196,7 @@ def _same_run(x: str, y: str) -> bool:
     return (x.isdigit() and y.isdigit()) or (x.isalpha() and y.isalpha())
 
 
+@pytest.mark.eval
 def test_map_invariants_on_real_sentences(real_sentences: list[str]) -> None:
     changed = 0
     for sentence in real_sentences:

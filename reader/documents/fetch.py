@@ -20,7 +20,6 @@ from ..errors import (
     FetchTimeout,
     TooLarge,
     TooManyRedirects,
-    Unprocessable,
     Unreachable,
     UpstreamStatus,
 )
@@ -261,7 +260,7 @@ class Fetcher:
         def run() -> None:
             try:
                 box.append(self.resolver(host))
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            except BaseException as exc:
                 box.append(exc)
 
         worker = threading.Thread(target=run, name="reader-resolve", daemon=True)

@@ -42,7 +42,7 @@ def text_blocks(text: str, *, lang: str | None = None) -> list[Block]:
         lines = [ln for ln in chunk.split("\n") if ln.strip()]
         paragraph: list[str] = []
 
-        def flush() -> None:
+        def flush(paragraph: list[str] = paragraph) -> None:
             if paragraph:
                 add("paragraph", " ".join(paragraph))
                 paragraph.clear()

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import audio
+from ..errors import CloudBusy
 from ..text.segment import split_for_synthesis
 from .base import Capabilities, Speech, Transcript, Voice
-from ..errors import CloudBusy
 from .cloud_errors import Profile, translate
 
 LOGGER = logging.getLogger(__name__)

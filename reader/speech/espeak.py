@@ -311,10 +311,10 @@ def align_words(
     # Numbers legitimately yield several overrunning events, so digits are left alone.
     for k, i, end in extras:
         nxt = i + 1
-        if nxt < len(tokens) and starts[nxt] is None and end > tokens[i][1]:
-            if not any(c.isdigit() for c in text[tokens[i][0] : tokens[i][1]]):
-                starts[nxt] = owned[k][0]
-                owned[k] = (owned[k][0], nxt)
+        if (nxt < len(tokens) and starts[nxt] is None and end > tokens[i][1]
+                and not any(c.isdigit() for c in text[tokens[i][0] : tokens[i][1]])):
+            starts[nxt] = owned[k][0]
+            owned[k] = (owned[k][0], nxt)
     loud = _loud_frames(samples, rate)
     speech_end = min(float(loud[-1] + 1) * _FRAME_SECONDS if loud.size else duration, duration)
     if starts[0] is None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import cast
 
 from .. import audio
 from ..budget import DailyBudget
@@ -234,7 +234,8 @@ class SpeechService:
                 with self._heavy(req.client, caps.remote):
                     speech = units.synthesize(synth, text.text, voice.name, instructions=style, speed=speed)
                     data = audio.encode(speech.samples, speech.sample_rate, spec.name)
-            return CachedAudio.of(data, spec.mime, speech.duration, ((w.start, w.end, w.t0, w.t1) for w in speech.words))
+            timings = ((w.start, w.end, w.t0, w.t1) for w in speech.words)
+            return CachedAudio.of(data, spec.mime, speech.duration, timings)
 
         entry, hit = self.cache.get_or_create(key, produce)
         if hit:
@@ -359,9 +360,3 @@ def _entry(data: bytes, spec: audio.Format) -> CachedAudio:
     return CachedAudio.of(data, spec.mime, duration)
 
 
-def describe(spoken: Spoken) -> dict[str, Any]:
-    """Headers that say how a request was served."""
-    headers = {"X-Reader-Cache": "hit" if spoken.hit else "miss", "X-Reader-Voice": spoken.voice}
-    if spoken.fallback:
-        headers["X-Reader-Fallback"] = spoken.fallback
-    return headers

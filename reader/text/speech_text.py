@@ -413,7 +413,7 @@ _PATTERNS: list[tuple[str, Handler, str]] = [
     ("dmonth", _day_month, rf"\b(?P<dday>{_DAY}(?:st|nd|rd|th)?)\s+(?P<dmon>{_MONTH})(?!\w)"
                            rf"(?:\s+(?P<dyear>{_YEAR})\b(?![,.]\d))?"),
     ("time", _time, rf"\b(?P<th>[01]?\d|2[0-3]):(?P<tm>[0-5]\d)(?::(?P<ts>[0-5]\d))?\b(?:\s?(?P<tap>{_AMPM}))?"),
-    ("hour", _hour, rf"\b(?P<hh>1[0-2]|0?[1-9])\s?(?P<hap>[AaPp]\.[Mm]\.|[AaPp][Mm]\b)"),
+    ("hour", _hour, r"\b(?P<hh>1[0-2]|0?[1-9])\s?(?P<hap>[AaPp]\.[Mm]\.|[AaPp][Mm]\b)"),
     ("decade", _decade, r"(?:\b(?P<dc>1[1-9]\d0|20\d0)|(?<!\w)['’](?P<ds>\d0)|\b(?P<dd>[2-9]0))['’]?s\b"),
     ("ordinal", _ordinal, rf"\b(?P<on>{_INT})(?:st|nd|rd|th)\b"),
     ("phone", _phone, r"(?<![\w.,-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}\b"),

@@ -51,7 +51,7 @@ def create_document() -> Any:
                 language=data.get("language"), title=data.get("title"),
             )
         else:
-            raise BadRequest("Send {\"text\": \"...\"} with the text to read, or {\"url\": \"...\"} with a web address.")
+            raise BadRequest('Send {"text": "..."} with the text to read, or {"url": "..."} with a web address.')
     resp = jsonify(_document_json(doc))
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = url_for("api.get_document", doc_id=doc.id)
