@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow

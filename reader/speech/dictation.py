@@ -13,6 +13,8 @@ from ..limits import HeavyWork
 from ..metrics import Metrics
 from .base import FileTranscriber, Transcriber, Transcript
 
+_LANGUAGE_NAMES = {"en": "English"}  # for the message; other codes are shown as they are
+
 
 def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, language: str | None,
             prompt: str | None, max_seconds: float, client: str | None = None,
@@ -21,10 +23,8 @@ def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, lang
     samples = audio.decode(data, max_seconds=max_seconds)
     caps = transcriber.capabilities
     if language and caps.languages and language not in caps.languages:
-        raise Unprocessable(
-            f"The dictation model understands {', '.join(caps.languages)} only; "
-            f"{language!r} cannot be transcribed."
-        )
+        names = ", ".join(_LANGUAGE_NAMES.get(code, code) for code in caps.languages)
+        raise Unprocessable(f"The dictation model understands {names} only; {language!r} cannot be transcribed.")
     if float(np.abs(samples).max(initial=0.0)) < 1e-3:
         raise NoSpeech("The recording is silent. Check the microphone and try again.")
     gate = heavy.slot(client) if heavy is not None and not caps.remote else nullcontext()
