@@ -46,6 +46,7 @@ eval: $(VENV)/.installed-test
 	$(BIN)/python bench/segment.py
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/spoken.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/speech.py

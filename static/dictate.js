@@ -16,7 +16,8 @@
 // text (spoken commands, email, phone and number fields, names).
 
 import { openMicrophone, problem, Recording, transcribe, UNREACHABLE } from "./dictate-record.js";
-import { fieldKind, fitIn, interpret, speakable } from "./dictate-text.js";
+import { FieldEditor } from "./dictate-edit.js";
+import { fieldKind, speakable } from "./dictate-text.js";
 
 const SERVER = new URL("../", import.meta.url); // /static/dictate.js -> the server root
 const TRANSCRIBE_URL = new URL("api/transcriptions", SERVER);
@@ -24,7 +25,6 @@ const SPEECH_URL = new URL("api/speech", SERVER);
 const HOLD_MS = 450; // pressed longer than this: push-to-talk, released = stop
 const FIELD_SELECTOR = "textarea, input";
 const TEXT_TYPES = new Set(["", "text", "search", "email", "tel", "url", "number"]);
-const SELECTABLE_TYPES = new Set(["", "text", "search", "tel", "url"]);
 const widgets = new WeakMap(); // field -> its Widget
 let live = null;
 let liveTimer = 0;
@@ -81,12 +81,6 @@ export function enableDictation(root = document) {
   return added;
 }
 
-// Email and number inputs have no selection API: text goes at their end.
-function selectable(field) {
-  return field.tagName === "TEXTAREA"
-    || SELECTABLE_TYPES.has((field.getAttribute("type") || "").toLowerCase());
-}
-
 /** The dictation of one field, for scripts: `.apply(transcript)` acts as if it was spoken. */
 export function dictationFor(field) {
   return widgets.get(field) ?? null;
@@ -138,8 +132,13 @@ class Widget {
     this.kind = fieldKind(field).kind;
     this.name = labelOf(field);
     this.state = "idle";
-    this.inserts = []; // dictation's insertions still in the field: {before, after, at, caret}
-    this.actions = []; // what "undo" takes back: {type: "insert" | "delete", change}
+    this.editor = new FieldEditor(field, this.kind, {
+      done: (message, announcement) => {
+        this.say(message);
+        announce(announcement.replace("{field}", this.name));
+      },
+      fail: (message) => this.fail(message),
+    });
     this.pressedAt = 0;
     this.handledAt = 0;
     this.stopWhenStarted = false;
@@ -290,97 +289,10 @@ class Widget {
     this.apply(text);
   }
 
-  // ---- changing the field ---------------------------------------------------------------
+  // ---- changing the field (dictate-edit.js) ---------------------------------------------
 
   apply(transcript) {
-    const action = interpret(transcript, { kind: this.kind });
-    if (action.type === "undo") return this.undo();
-    if (action.type === "delete") return this.deleteLast();
-    if (action.type === "discard") {
-      this.say("Scratched what you just said. Nothing was changed.");
-      announce("Scratched. Nothing was changed.");
-      return;
-    }
-    if (!action.text) {
-      this.fail("Nothing that fits this field was heard. Please try again.");
-      return;
-    }
-    this.insert(action.text);
-  }
-
-  insert(text) {
-    const f = this.field;
-    let start = f.value.length;
-    let end = start;
-    if (selectable(f)) {
-      start = f.selectionStart ?? start;
-      end = f.selectionEnd ?? end;
-    } else if ((this.kind === "email" && text.includes("@") && f.value.includes("@"))
-               || f.type === "number") {
-      start = 0; // email and number fields hide the caret: a whole new value replaces the old
-    }
-    const piece = fitIn(f.value, start, end, text, this.kind);
-    const next = f.value.slice(0, start) + piece + f.value.slice(end);
-    if (f.maxLength > 0 && next.length > f.maxLength) {
-      this.fail(`“${text}” does not fit: this field takes at most ${f.maxLength} characters.`);
-      return;
-    }
-    const change = { before: f.value, after: next, caret: start + piece.length, at: start };
-    this.write(next, change.caret, piece);
-    this.inserts.push(change);
-    this.actions.push({ type: "insert", change });
-    this.say(`Added “${text.trim()}”. Say “delete that” to take it out.`);
-    announce(`Added to ${this.name}: ${text.trim()}`);
-  }
-
-  write(value, caret, data) {
-    const f = this.field;
-    f.value = value;
-    if (selectable(f)) f.setSelectionRange(caret, caret);
-    // Frameworks listen for these; a plain form does not need them.
-    f.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText", data }));
-    f.dispatchEvent(new Event("change", { bubbles: true }));
-  }
-
-  // "delete that": take out the latest dictated text still in the field as it was left;
-  // said again, the one before it.
-  deleteLast() {
-    const change = this.inserts.at(-1);
-    if (!change) {
-      this.fail("There is no dictated text to delete.");
-      return;
-    }
-    if (change.after !== this.field.value) {
-      this.fail("The field was changed by hand since, so dictation leaves it as it is.");
-      return;
-    }
-    this.inserts.pop();
-    this.actions.push({ type: "delete", change });
-    this.write(change.before, change.at, "");
-    this.say("Deleted what was dictated last. Say “undo” to bring it back.");
-    announce(`Deleted from ${this.name}.`);
-  }
-
-  // "undo": take back the last thing dictation did, an insertion or a deletion.
-  undo() {
-    const action = this.actions.at(-1);
-    const expected = action && (action.type === "insert" ? action.change.after : action.change.before);
-    if (!action || expected !== this.field.value) {
-      this.fail(action ? "The field was changed by hand since, so dictation leaves it as it is."
-        : "There is nothing to undo.");
-      return;
-    }
-    this.actions.pop();
-    const { change } = action;
-    if (action.type === "insert") {
-      this.inserts.pop();
-      this.write(change.before, change.at, "");
-    } else {
-      this.inserts.push(change);
-      this.write(change.after, change.caret, "");
-    }
-    this.say("Undone.");
-    announce(`Undone in ${this.name}.`);
+    return this.editor.apply(transcript);
   }
 
   // ---- read back -------------------------------------------------------------------------

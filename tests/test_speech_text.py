@@ -218,17 +218,6 @@ def test_map_invariants_on_real_sentences(real_sentences: list[str]) -> None:
     assert changed > 500  # the sample does exercise the rules
 
 
-def test_normalisation_is_fast(real_sentences: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    spoken_text(real_sentences[0])
-    start = time.perf_counter()
-    for sentence in real_sentences:
-        spoken_text(sentence)
-    per_sentence = (time.perf_counter() - start) / len(real_sentences)
-    with capsys.disabled():
-        print(f"\nspoken_text: {per_sentence * 1e6:.0f} µs per sentence over {len(real_sentences)} real sentences")
-    assert per_sentence < 1e-3
-
-
 # -- the pronunciation list -------------------------------------------------------------------
 
 LIST = {"Nginx": "engine x", "SQL": "sequel", "Dr. Who": "Doctor Who", "gif": {"say": "jif", "ignore_case": True}}
