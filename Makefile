@@ -23,8 +23,9 @@ run: $(VENV)/.installed
 	$(BIN)/reader serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests use: Chromium for the browser tests (Playwright cannot download
-# browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces.
-SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux
+# browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces,
+# ffprobe (ffmpeg) to read chapters back and EPUBCheck (with its Java) to validate EPUBs.
+SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair##*:}"; done; \

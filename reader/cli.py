@@ -52,11 +52,88 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if own_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reader-metrics-")
     print(f"Reader on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    # Narrations: a queue consumer beside gunicorn (on one host nothing else needs starting).
+    worker = None
+    if settings.narration_workers > 0:
+        import subprocess
+
+        worker = subprocess.Popen([sys.executable, "-m", "reader.cli", "worker",
+                                   "--workers", str(settings.narration_workers)])
     try:
         Server().run()
     finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if own_dir:
             shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A narration queue consumer, until stopped."""
+    from .logs import quiet_content_loggers
+    from .narration.queue import run_worker
+
+    quiet_content_loggers()
+    run_worker(settings, args.workers or settings.narration_workers or 1)
+    return 0
+
+
+def _narrate(args: argparse.Namespace, settings: Settings) -> int:
+    """A document (a URL, a file or stdin) into an audiobook, here and now, with a progress bar."""
+    from tqdm import tqdm
+
+    from .documents import ingest
+    from .errors import ReaderError
+    from .narration.narrate import FORMATS, Cancelled, Spec, narrate
+
+    fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "m4b"
+    if fmt not in FORMATS:
+        print(f"reader narrate: unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", file=sys.stderr)
+        return 2
+    svc = _build(settings)
+    try:
+        if args.source == "-":
+            data = sys.stdin.buffer.read()
+            doc, _ = ingest.from_upload(svc.documents, data, settings=settings, filename=None)
+        elif "://" in args.source:
+            doc, _ = ingest.from_url(svc.documents, args.source, settings=settings)
+        else:
+            data = Path(args.source).read_bytes()
+            doc, _ = ingest.from_upload(svc.documents, data, settings=settings, filename=Path(args.source).name)
+        _, voice = svc.speech.resolve(args.voice)
+    except (ReaderError, OSError) as exc:
+        print(f"reader narrate: {exc.detail if isinstance(exc, ReaderError) else exc}", file=sys.stderr)
+        return 1
+    out = Path(args.output)
+    work = out.parent / f".{out.name}.narration"
+    bar = tqdm(total=len(doc.sentences), unit="sentence", desc=doc.title[:40], disable=args.quiet)
+    spec = Spec(doc_id=doc.id, voice=voice.id, format=fmt)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        result = narrate(svc.speech, doc, spec, work, clip_format=settings.default_format, progress=progress,
+                         narrator=voice.label)
+        os.replace(result.path, out)
+    except KeyboardInterrupt:
+        bar.close()
+        print("reader narrate: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except (ReaderError, Cancelled) as exc:
+        bar.close()
+        print(f"reader narrate: {getattr(exc, 'detail', 'cancelled')}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        svc.speech.close()
+    bar.close()
+    print(f"{out}: {result.seconds / 60:.1f} min of audio, {len(doc.sentences)} sentences", file=sys.stderr)
     return 0
 
 
@@ -186,6 +263,14 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--language")
     sub.add_parser("voices", help="list the voices on offer")
     sub.add_parser("check", help="try the configured engines once and say what is wrong")
+    narrate = sub.add_parser("narrate", help="a document (URL, file or - for stdin) into an audiobook")
+    narrate.add_argument("source")
+    narrate.add_argument("-o", "--output", required=True)
+    narrate.add_argument("--voice")
+    narrate.add_argument("--format", help="m4b, mp3, opus, wav, epub, vtt or srt (default: from the output's name)")
+    narrate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    worker = sub.add_parser("worker", help="run a narration queue consumer")
+    worker.add_argument("--workers", type=int, default=0, help="processes (default: READER_NARRATION_WORKERS)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -194,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     handlers = {"serve": _serve, "speak": _speak, "transcribe": _transcribe, "voices": _voices,
-                "check": _check}
+                "check": _check, "narrate": _narrate, "worker": _worker}
     return handlers[args.command](args, settings)
 
 

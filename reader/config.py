@@ -146,6 +146,27 @@ class Settings:
         30.0, "READER_CACHE_RETRY_SECONDS",
         "After the audio cache fails (full, read-only or damaged disk), seconds before it is tried again.",
     )
+    redis_url: str = _setting(
+        "", "READER_REDIS_URL",
+        "Redis for the job queue across hosts (redis://host:6379/0). Empty: everything local, jobs in SQLite.",
+    )
+    narration_workers: int = _setting(
+        1, "READER_NARRATION_WORKERS",
+        "Narration worker processes `reader serve` starts beside gunicorn (0: none; run `reader worker`).",
+    )
+    narration_per_client: int = _setting(
+        2, "READER_NARRATION_PER_CLIENT", "Narrations one client may have queued or running at once (429 beyond).",
+    )
+    exports_mb: int = _setting(
+        2048, "READER_EXPORTS_MB", "Disk budget for finished narrations, in MB (the oldest expire first; 507 beyond).",
+    )
+    export_days: float = _setting(
+        7.0, "READER_EXPORT_DAYS", "Days a finished narration is kept after it was made.",
+    )
+    job_stale_seconds: float = _setting(
+        60.0, "READER_JOB_STALE_SECONDS",
+        "A running narration silent this long is taken to have lost its worker and is started again.",
+    )
     trust_proxy: int = _setting(
         0, "READER_TRUST_PROXY",
         "Proxies in front of Reader whose X-Forwarded-For is trusted for the client address (0: none).",

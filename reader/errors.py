@@ -21,6 +21,8 @@ errors are translated where they enter (`raise UpstreamError(...) from exc`).
     │       ├── UpstreamStatus       422 upstream-status
     │       └── TooManyRedirects     422 too-many-redirects
     ├── BlockedAddress               403 blocked-address
+    ├── Conflict                     409 conflict        (a narration that is not finished yet)
+    ├── StorageFull                  507 storage-full    (the disk budget for exports is spent)
     ├── Busy                         503 busy            (heavy work: this worker is full)
     │   └── ClientBusy               429 client-busy     (heavy work: this client has enough running)
     ├── EngineError                  503 engine-error
@@ -120,6 +122,14 @@ class TooManyRedirects(Unreachable):
 
 class BlockedAddress(ReaderError):
     status, title, slug = 403, "Address not allowed", "blocked-address"
+
+
+class Conflict(ReaderError):
+    status, title, slug = 409, "Not ready", "conflict"
+
+
+class StorageFull(ReaderError):
+    status, title, slug = 507, "Storage budget spent", "storage-full"
 
 
 class Busy(ReaderError):

@@ -17,6 +17,7 @@ from .documents.store import DocumentStore
 from .limits import HeavyWork
 from .logs import quiet_content_loggers
 from .metrics import Metrics
+from .narration.jobs import JobStore
 from .speech.align import WordAligner
 from .speech.base import Synthesizer, Transcriber
 from .speech.service import SpeechService
@@ -35,6 +36,7 @@ class Services:
     metrics: Metrics
     speech_limit: RateLimit  # for POST /api/speech
     heavy: HeavyWork
+    jobs: JobStore  # narrations
 
 
 def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] | None,
@@ -66,15 +68,18 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
         pronunciations=settings.pronunciations, metrics=metrics, budget=budget, fallback=settings.fallback,
         aligner=_word_aligner(cache, settings, transcribers), heavy=heavy,
     )
+    from .narration.queue import jobs_for
+
     return Services(settings=settings, documents=DocumentStore(data / "documents"), speech=speech,
                     transcriber=transcribers[settings.stt], metrics=metrics, heavy=heavy,
-                    speech_limit=RateLimit(str(data / "rate-limits"), settings.speech_per_minute))
+                    speech_limit=RateLimit(str(data / "rate-limits"), settings.speech_per_minute),
+                    jobs=jobs_for(settings))
 
 
 def init_web(app: Flask) -> None:
     """The error boundary, security headers, CORS, the blueprints and /metrics."""
     from . import metrics
-    from .web import api, boundary, cors, openai_api, pages, security
+    from .web import api, boundary, cors, narrations, openai_api, pages, security
 
     settings: Settings = app.extensions["reader"].settings
     if settings.trust_proxy:
@@ -86,6 +91,7 @@ def init_web(app: Flask) -> None:
     cors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(narrations.bp)
     openai_api.init_app(app)
     metrics.init_app(app)
 

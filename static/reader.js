@@ -20,6 +20,7 @@
 
 import { Choices } from "./choices.js";
 import { initDisplay } from "./display.js";
+import { initDownload } from "./narration.js";
 import { Player } from "./player.js";
 import { formatDuration, secondsLeft, sentenceAtSelection } from "./positions.js";
 import { rememberPosition, savedPosition } from "./resume.js";
@@ -65,6 +66,7 @@ function init(article) {
     },
   });
   initHelp({ dialog: $("help"), openButton: $("help-open"), closeButton: $("help-close") });
+  initDownload({ docId: article.dataset.docId, voice: () => choices.voice(), openButton: $("download-open") });
   window.addEventListener("pagehide", () => player.close());
 }
 

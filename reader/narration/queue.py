@@ -1,0 +1,146 @@
+"""The job queue: Huey on SQLite in the data dir (one host, nothing to start), or on Redis
+(READER_REDIS_URL, many hosts). The web app enqueues; `reader worker` (started by `reader
+serve`, or run alone) consumes, with the same code either way."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import Settings
+from .jobs import JobStore
+
+if TYPE_CHECKING:
+    from ..wiring import Services
+
+LOGGER = logging.getLogger(__name__)
+HEARTBEAT = 1.0  # seconds between progress writes of a running job
+
+
+@dataclass
+class Queue:
+    """The Huey instance and the tasks registered on it."""
+
+    huey: Any
+    narrate: Any  # the task: narrate(job_id)
+    reap: Any  # the task: start again the jobs whose worker went silent
+
+
+_QUEUES: dict[tuple[str, str], Queue] = {}
+_LOCK = threading.Lock()
+_WORKER_SERVICES: dict[str, Services] = {}
+
+
+def jobs_for(settings: Settings) -> JobStore:
+    return JobStore(Path(settings.data_dir) / "narrations", per_client=settings.narration_per_client,
+                    budget_bytes=settings.exports_mb * 1024 * 1024, keep_seconds=settings.export_days * 86400,
+                    stale_seconds=settings.job_stale_seconds)
+
+
+def queue_for(settings: Settings) -> Queue:
+    """The queue of these settings (one per process and place)."""
+    key = (settings.redis_url, settings.data_dir)
+    with _LOCK:
+        if key not in _QUEUES:
+            _QUEUES[key] = _build(settings)
+        return _QUEUES[key]
+
+
+def _build(settings: Settings) -> Queue:
+    from huey import RedisHuey, SqliteHuey, crontab
+
+    if settings.redis_url:
+        huey: Any = RedisHuey("reader", url=settings.redis_url)
+    else:
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("reader", filename=str(Path(settings.data_dir) / "jobs.db"))
+
+    def narrate(job_id: str) -> None:
+        run_job(settings, job_id)
+
+    def reap() -> None:
+        requeue_stale(settings)
+        jobs_for(settings).expire()
+
+    return Queue(huey=huey, narrate=huey.task(name="reader.narrate")(narrate),
+                 reap=huey.periodic_task(crontab(minute="*"), name="reader.reap")(reap))
+
+
+def requeue_stale(settings: Settings) -> int:
+    """Queue again every running job whose worker went silent (killed); returns how many."""
+    store = jobs_for(settings)
+    count = 0
+    for job in store.stale():
+        store.update(job.id, updated=time.time())  # one requeue per silent period
+        queue_for(settings).narrate(job.id)
+        LOGGER.warning("narration %s lost its worker; queued again", job.id)
+        count += 1
+    return count
+
+
+def _services(settings: Settings) -> Services:
+    """The engines and cache of this worker process, built once."""
+    with _LOCK:
+        if "svc" not in _WORKER_SERVICES:
+            from ..wiring import build_services
+
+            _WORKER_SERVICES["svc"] = build_services(settings, None, None)
+        return _WORKER_SERVICES["svc"]
+
+
+def run_job(settings: Settings, job_id: str, services: Services | None = None) -> None:
+    """Make one narration (in a worker): progress and heartbeat on the way, files whole at the end."""
+    from .narrate import Cancelled, narrate
+
+    store = jobs_for(settings)
+    job = store.start(job_id)
+    if job is None:
+        return  # cancelled or done meanwhile
+    svc = services or _services(settings)
+    folder = store.folder(job_id)
+    last = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < HEARTBEAT and done < total:
+            return
+        last = now
+        current = store.get(job_id)
+        if current.status == "cancelled":
+            raise Cancelled()
+        store.update(job_id, done=done, total=total, updated=time.time())
+
+    try:
+        doc = svc.documents.get(job.doc_id)
+        label = next((v.label for v in svc.speech.voices() if v.id == job.voice), job.voice)
+        result = narrate(svc.speech, doc, job.spec, folder, clip_format=settings.default_format,
+                         progress=progress, narrator=label)
+    except Cancelled:
+        LOGGER.info("narration %s cancelled", job_id)
+        return
+    except Exception as exc:
+        LOGGER.error("narration %s failed: %s", job_id, type(exc).__name__)
+        from ..errors import ReaderError
+
+        detail = exc.detail if isinstance(exc, ReaderError) else "The narration could not be made."
+        store.update(job_id, status="failed", error=detail, finished=time.time(), updated=time.time())
+        return
+    if store.get(job_id).status == "cancelled":
+        return
+    store.update(job_id, status="done", done=job.total, finished=time.time(), updated=time.time(),
+                 seconds=round(result.seconds, 3), size=result.path.stat().st_size,
+                 files={kind: path.name for kind, path in result.files.items()})
+    LOGGER.info("narration %s done: %.0f s of audio", job_id, result.seconds)
+
+
+def run_worker(settings: Settings, workers: int) -> None:
+    """A Huey consumer (processes), until stopped."""
+    queue = queue_for(settings)
+    consumer = queue.huey.create_consumer(workers=max(workers, 1), worker_type="process", periodic=True,
+                                          check_worker_health=True, health_check_interval=1)
+    consumer.run()
