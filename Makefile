@@ -56,6 +56,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/cloud.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/narration.py
+	$(BIN)/python bench/play_latency.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check reader tests bench wsgi.py

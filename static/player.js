@@ -293,6 +293,13 @@ export class Player {
     else this.play();
   }
 
+  // Fetch sentence p and the next one now, before Play: with an offline voice, pressing Play
+  // on a freshly opened text then sounds at once. Cloud voices cost money: not before Play.
+  warm(p = 0) {
+    if (this.choices.isRemote() || !this.spans.length) return;
+    for (let k = p; k <= p + 1 && k < this.spans.length; k++) this.audio.load(k).catch(() => {});
+  }
+
   // Read from sentence p (a click, "read from here", the resume offer).
   readFrom(p) {
     if (this.state !== "playing") this.view.announce("Playing.");

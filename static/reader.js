@@ -53,7 +53,9 @@ function init(article) {
   $("player-options").hidden = false;
   watchPlayerHeight($("player"));
   view.position(false);
-  view.offerResume();
+  const resumeAt = view.offerResume();
+  // ?warm=0 turns the early fetch off (for measuring what it gains: bench/play_latency.py).
+  if (new URLSearchParams(location.search).get("warm") !== "0") player.warm(resumeAt ?? 0);
   view.lineFocus.update();
   bindControls({ article, spans, player, view, choices, playButton });
   initDisplay({
@@ -155,11 +157,12 @@ class ReaderView {
     this.position(false);
   }
 
-  // "Continue where I stopped": offered once when the document was left part-way.
+  // "Continue where I stopped": offered once when the document was left part-way. Returns
+  // the position offered (or null).
   offerResume() {
     const saved = savedPosition(this.player.docId);
     const p = saved === null ? -1 : this.spans.findIndex((s) => s.dataset.index === String(saved));
-    if (p <= 0) return;
+    if (p <= 0) return null;
     $("resume-n").textContent = String(p + 1);
     $("resume").hidden = false;
     $("resume-continue").addEventListener("click", () => {
@@ -172,6 +175,7 @@ class ReaderView {
       this.announce("Playing.");
       this.player.start(0, { jump: true });
     });
+    return p;
   }
 
   resumeDone() {

@@ -472,15 +472,17 @@ def test_a_failing_sentence_is_retried_once_then_skipped(
     """The network drops sentence 2 (a stand-in for a failure the real server never has):
     it is asked for twice, then skipped with a notice, and reading goes on."""
     page = new_page(allow=(r"Failed to load resource",))
-    open_text(page, live_server, FOUR_SENTENCES)
-    indexes = sentence_indexes(page)
     attempts: list[str] = []
 
     def fail(route: Any) -> None:
         attempts.append(route.request.url)
         route.abort("connectionfailed")
 
-    page.route(re.compile(rf"/sentences/{indexes[1]}/speech\?"), fail)
+    # Before the page opens: it fetches the first sentences at once (the early fetch).
+    page.route(re.compile(r"/sentences/1/speech\?"), fail)
+    open_text(page, live_server, FOUR_SENTENCES)
+    indexes = sentence_indexes(page)
+    assert indexes[1] == "1"
     page.click("#play-pause")
     wait_for_status(page, "^Sentence 2 could not be read: the server could not be reached\\. Skipped it\\.$")
     wait_for_current(page, indexes[2])
@@ -673,3 +675,34 @@ def test_reading_settings_apply_and_persist(live_server: str, new_page: Callable
     page.click("#display-reset")
     assert "theme" not in page.evaluate("() => ({...document.documentElement.dataset})")
     assert page.evaluate("() => localStorage.getItem('reader.display')") == "{}"
+
+
+def test_download_audio_dialog_by_keyboard(live_server: str, new_page: Callable[..., Page], tmp_path: Path) -> None:
+    """The whole text as an MP3, asked for and saved with the keyboard alone: progress shown and
+    announced politely, a link when done, focus back on the opener after closing; axe clean."""
+    page = new_page(1280)
+    open_text(page, live_server, "# Download me\n\nA first sentence to keep. A second one to follow.")
+    page.select_option("#voice", "espeak:en-us")
+    tab_to(page, "el => el.id === 'download-open'")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#download")
+    assert dialog.is_visible()
+    check_axe(page, "download dialog")
+    page.locator("input[name=format][value=mp3]").focus()
+    page.keyboard.press("Space")
+    tab_to(page, "el => el.id === 'download-start'")
+    page.keyboard.press("Enter")
+    page.locator("#download-result").wait_for(state="visible", timeout=PLAYBACK_TIMEOUT)
+    assert page.locator("#download-bar").get_attribute("value") == "100"
+    page.wait_for_function("() => document.getElementById('download-status').textContent.includes('ready')")
+    check_axe(page, "download dialog done")
+    shoot(page, "reader-1280-download")
+    href = page.locator("#download-link").get_attribute("href")
+    with page.expect_download() as caught:
+        page.locator("#download-link").focus()
+        page.keyboard.press("Enter")
+    saved = tmp_path / "book.mp3"
+    caught.value.save_as(saved)
+    assert href and saved.stat().st_size > 5000 and caught.value.suggested_filename == "Download me.mp3"
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible() and focused_id(page) == "download-open"
