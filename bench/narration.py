@@ -72,8 +72,45 @@ def main() -> None:
               f"  (the same speech; ratio to the bare loop {bare_wall / job_wall:.2f}; the file also holds "
               f"{made['m4b'] - seconds:.0f} s of pauses)")
         print(f"cached export (MP3):   {made['mp3'] / cached_wall:6.1f}x faster than real time")
+        for workers in (1, 2):
+            took = _through_the_queue(tmp / f"q{workers}", workers)
+            print(f"through the queue, {workers} worker process(es): {seconds / took:6.1f} audio s per wall s "
+                  f"(ratio to the bare loop {bare_wall / took:.2f})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _through_the_queue(tmp: Path, workers: int) -> float:
+    """A narration job on a real `reader serve` whose consumer runs `workers` processes."""
+    import json
+    import urllib.request
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import start_server, stop_server
+
+    data = tmp / "data"
+    data.mkdir(parents=True)
+    base, proc = start_server(data, workers=1, env={"READER_NARRATION_WORKERS": str(workers)})
+
+    def call(method: str, url: str, body: object = None) -> dict[str, object]:
+        req = urllib.request.Request(base + url, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            return dict(json.load(resp))
+
+    try:
+        doc = call("POST", "/api/documents", {"text": TEXT})["id"]
+        warm = call("POST", "/api/documents", {"text": "# Warm up\n\nOne sentence."})["id"]
+        job = call("POST", f"/api/documents/{warm}/narrations", {"format": "wav"})
+        while call("GET", str(job["url"]))["status"] != "done":
+            time.sleep(0.2)
+        started = time.perf_counter()
+        job = call("POST", f"/api/documents/{doc}/narrations", {"format": "m4b"})
+        while call("GET", str(job["url"]))["status"] not in ("done", "failed"):
+            time.sleep(0.2)
+        return time.perf_counter() - started
+    finally:
+        stop_server(proc)
 
 
 if __name__ == "__main__":

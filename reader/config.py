@@ -50,6 +50,9 @@ class Settings:
     piper_config: str = _setting(
         "", "READER_PIPER_CONFIG", "Path of the voice's .onnx.json. Default: the model path + .json."
     )
+    piper_threads: int = _setting(
+        0, "READER_PIPER_THREADS", "CPU threads per Piper voice (0: all cores; narration workers share them out).",
+    )
     whisper_model: str = _setting(
         "", "READER_WHISPER_MODEL",
         "Path of a CTranslate2 Whisper model directory. Default: the packaged tiny.en model.",

@@ -226,3 +226,25 @@ def test_cli_narrate_from_stdin(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "reader.cli", "narrate", str(tmp_path / "none.txt"), "-o",
                               str(out)], capture_output=True, env=env, cwd=ROOT, timeout=300)
     assert missing.returncode == 1 and not list(tmp_path.glob(".*.narration"))
+
+
+def test_cli_narrate_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = {"READER_DATA_DIR": str(tmp_path / "data"), "READER_EXTRA_TTS": "", "PATH": "/usr/bin:/bin"}
+    out = tmp_path / "long.m4b"
+    text = " ".join(f"Sentence {n} of a long text that takes a while to read aloud with the neural voice."
+                    for n in range(60))
+    source = tmp_path / "long.txt"
+    source.write_text(text)
+    with source.open("rb") as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "reader.cli", "narrate", "-", "-o", str(out)], stdin=stdin,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    time.sleep(8)  # the voice loads and a few sentences are read
+    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()[-1000:]
+    assert b"interrupted; nothing was written" in err and b"Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*.narration"))

