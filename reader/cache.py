@@ -249,9 +249,10 @@ class AudioCache:
     """Get-or-synthesise with one synthesis per key across threads and worker processes."""
 
     def __init__(self, directory: str, size_mb: int, *, retry_seconds: float = RETRY_SECONDS,
-                 on_fault: Callable[[str], None] | None = None) -> None:
+                 on_fault: Callable[[str], None] | None = None, max_age_seconds: float = 0.0) -> None:
         self.directory = directory
         self._size = size_mb * 1024 * 1024
+        self.max_age = max_age_seconds or None  # an entry's age limit, whatever its use
         self._retry = retry_seconds
         self._on_fault = on_fault  # counts faults by kind ("read", "write", "open", "damaged")
         self._store: diskcache.Cache | None = None
@@ -269,6 +270,7 @@ class AudioCache:
             try:
                 self._store = diskcache.Cache(
                     self.directory, size_limit=self._size, eviction_policy="least-recently-used",
+                    statistics=True,  # hits and misses, for `reader status`
                     # Audio is already compressed; large values go to files, small ones inline.
                     disk_min_file_size=32 * 1024)
             except CACHE_FAULTS as exc:
@@ -323,7 +325,7 @@ class AudioCache:
         if store is None or not due:
             return False
         try:
-            store.set(name, value)
+            store.set(name, value, expire=self.max_age)
         except CACHE_FAULTS as exc:
             with self._guard:
                 self._fail("write", exc)
@@ -433,6 +435,63 @@ class AudioCache:
 
     def set_words(self, key: str, words: Iterable[tuple[int, int, float, float]]) -> None:
         self._write("words:" + key, [list(w) for w in words])
+
+    def own(self, key: str, doc_id: str) -> None:
+        """Note that document `doc_id` uses the audio of `key` (so deleting it can remove what only it uses)."""
+        store = self._store or self._connect()
+        if store is None:
+            return
+        try:
+            refs = store.get("refs:" + key) or []
+            if doc_id in refs:
+                return
+            with store.transact():
+                refs = store.get("refs:" + key) or []
+                if doc_id not in refs:
+                    store.set("refs:" + key, [*refs, doc_id], expire=self.max_age)
+                    keys = store.get("doc:" + doc_id) or []
+                    store.set("doc:" + doc_id, [*keys, key])
+        except CACHE_FAULTS as exc:
+            with self._guard:
+                self._fail("write", exc)
+
+    def forget(self, doc_id: str) -> int:
+        """Remove the audio only document `doc_id` uses; returns how many entries went."""
+        store = self._store or self._connect()
+        if store is None:
+            return 0
+        removed = 0
+        with store.transact():
+            for key in store.get("doc:" + doc_id) or []:
+                refs = [d for d in (store.get("refs:" + key) or []) if d != doc_id]
+                if refs:
+                    store.set("refs:" + key, refs, expire=self.max_age)
+                    continue
+                removed += int(store.delete("audio:" + key))
+                store.delete("words:" + key)
+                store.delete("refs:" + key)
+            store.delete("doc:" + doc_id)
+        return removed
+
+    def expire(self) -> int:
+        """Remove the entries past their age; returns how many."""
+        store = self._store or self._connect()
+        if store is None or not self.max_age:
+            return 0
+        try:
+            return int(store.expire())
+        except CACHE_FAULTS:
+            return 0
+
+    def status(self) -> dict[str, float]:
+        """Entries, bytes, hits, misses and the oldest entry's time, for operators."""
+        store = self._store or self._connect()
+        if store is None:
+            return {"entries": 0, "bytes": 0, "hits": 0, "misses": 0, "oldest": 0.0}
+        hits, misses = store.stats()
+        row = store._sql("SELECT MIN(store_time), COUNT(*) FROM Cache WHERE key LIKE 'audio:%'").fetchone()
+        return {"entries": int(row[1] or 0), "bytes": int(store.volume()), "hits": int(hits), "misses": int(misses),
+                "oldest": float(row[0] or 0.0)}
 
     def busy(self, key: str) -> bool:
         """True while some thread or worker is producing the entry of `key`."""

@@ -137,6 +137,42 @@ def _narrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    """What is stored, how much, and the oldest of each kind, against the retention settings."""
+    import datetime as dt
+
+    from .cache import AudioCache
+    from .documents.store import DocumentStore
+    from .narration.queue import jobs_for
+
+    def when(stamp: float) -> str:
+        if not stamp:
+            return "-"
+        return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def size(n: float) -> str:
+        return f"{n / 1e6:.1f} MB"
+
+    docs = list(DocumentStore(Path(settings.data_dir) / "documents").entries())
+    print(f"Documents:  {len(docs)}, {size(sum(d[2] for d in docs))}; least recently used "
+          f"{when(min((d[1] for d in docs), default=0))}; kept {settings.document_days:g} days after last use")
+    cache = AudioCache(settings.cache_dir, settings.cache_size_mb, retry_seconds=0)
+    info = cache.status()
+    asked = info["hits"] + info["misses"]
+    rate = f"{info['hits'] / asked:.0%}" if asked else "-"
+    print(f"Audio:      {int(info['entries'])} sentences, {size(info['bytes'])} of {settings.cache_size_mb} MB; "
+          f"hit rate {rate} ({int(asked)} requests); oldest {when(info['oldest'])}; kept at most "
+          f"{settings.audio_days:g} days")
+    cache.close()
+    jobs = jobs_for(settings).jobs()
+    done = [j for j in jobs if j.status == "done"]
+    kept = sum(p.stat().st_size for p in (Path(settings.data_dir) / "narrations").rglob("*") if p.is_file())
+    print(f"Narrations: {len(done)} finished, {sum(1 for j in jobs if j.status in ('queued', 'running'))} under way, "
+          f"{size(kept)} of {settings.exports_mb} MB; oldest {when(min((j.finished for j in done), default=0))}; "
+          f"kept {settings.export_days:g} days")
+    return 0
+
+
 def _child_exit(server: Any, worker: Any) -> None:
     from .metrics import mark_process_dead
 
@@ -269,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     narrate.add_argument("--voice")
     narrate.add_argument("--format", help="m4b, mp3, opus, wav, epub, vtt or srt (default: from the output's name)")
     narrate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("status", help="what is stored, how much and how old, against the retention settings")
     worker = sub.add_parser("worker", help="run a narration queue consumer")
     worker.add_argument("--workers", type=int, default=0, help="processes (default: READER_NARRATION_WORKERS)")
     args = parser.parse_args(argv)
@@ -279,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     handlers = {"serve": _serve, "speak": _speak, "transcribe": _transcribe, "voices": _voices,
-                "check": _check, "narrate": _narrate, "worker": _worker}
+                "check": _check, "narrate": _narrate, "worker": _worker, "status": _status}
     return handlers[args.command](args, settings)
 
 

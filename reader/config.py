@@ -166,6 +166,12 @@ class Settings:
     export_days: float = _setting(
         7.0, "READER_EXPORT_DAYS", "Days a finished narration is kept after it was made.",
     )
+    document_days: float = _setting(
+        30.0, "READER_DOCUMENT_DAYS", "Days a document is kept after it was last opened or read (then it is deleted).",
+    )
+    audio_days: float = _setting(
+        30.0, "READER_AUDIO_DAYS", "Longest a sentence's audio stays in the cache, in days (besides the size bound).",
+    )
     job_stale_seconds: float = _setting(
         60.0, "READER_JOB_STALE_SECONDS",
         "A running narration silent this long is taken to have lost its worker and is started again.",

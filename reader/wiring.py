@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from flask import Flask
+from flask import Flask, Request
 
 from .budget import DailyBudget, RateLimit
 from .cache import AudioCache
@@ -61,7 +63,7 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     heavy = HeavyWork(data / "run" / "clients", per_worker=settings.heavy_per_worker, queue=settings.heavy_queue,
                       per_client=settings.heavy_per_client, on_refuse=metrics.refuse)
     cache = AudioCache(settings.cache_dir, settings.cache_size_mb, retry_seconds=settings.cache_retry_seconds,
-                       on_fault=metrics.cache_fault)
+                       on_fault=metrics.cache_fault, max_age_seconds=settings.audio_days * 86400)
     budget = DailyBudget(str(data / "budget"), settings.daily_char_budget) if settings.daily_char_budget > 0 else None
     speech = SpeechService(
         synthesizers, cache, default_engine=settings.tts, default_voice=settings.default_voice,
@@ -82,6 +84,7 @@ def init_web(app: Flask) -> None:
     from .web import api, boundary, cors, narrations, openai_api, pages, security
 
     settings: Settings = app.extensions["reader"].settings
+    app.request_class = MemoryRequest
     if settings.trust_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -94,6 +97,15 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(narrations.bp)
     openai_api.init_app(app)
     metrics.init_app(app)
+
+
+class MemoryRequest(Request):
+    """Uploads stay in memory (bounded by MAX_CONTENT_LENGTH): werkzeug would spool anything over
+    500 KB to a temporary file, and a recording for dictation must never touch the disk."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> BinaryIO:
+        return io.BytesIO()
 
 
 def _word_aligner(cache: AudioCache, settings: Settings, transcribers: Mapping[str, Transcriber]) -> WordAligner:

@@ -20,6 +20,7 @@
 
 import { Choices } from "./choices.js";
 import { initDisplay } from "./display.js";
+import { initForget } from "./forget.js";
 import { initDownload } from "./narration.js";
 import { Player } from "./player.js";
 import { formatDuration, secondsLeft, sentenceAtSelection } from "./positions.js";
@@ -69,6 +70,7 @@ function init(article) {
   });
   initHelp({ dialog: $("help"), openButton: $("help-open"), closeButton: $("help-close") });
   initDownload({ docId: article.dataset.docId, voice: () => choices.voice(), openButton: $("download-open") });
+  initForget({ docId: article.dataset.docId, openButton: $("forget-open") });
   window.addEventListener("pagehide", () => player.close());
 }
 

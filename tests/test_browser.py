@@ -251,12 +251,13 @@ def wait_for_dictation(page: Page) -> None:
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-@pytest.mark.parametrize("which", ["home", "dictate", "error"])
+@pytest.mark.parametrize("which", ["home", "dictate", "error", "privacy"])
 def test_pages_have_no_axe_violations(
     live_server: str, new_page: Callable[..., Page], which: str, width: int
 ) -> None:
     """Zero WCAG 2.2 A/AA violations in the light, dark and high-contrast themes."""
-    path = {"home": "/", "dictate": "/dictate", "error": "/read/000000000000000000000000"}[which]
+    path = {"home": "/", "dictate": "/dictate", "error": "/read/000000000000000000000000",
+            "privacy": "/privacy"}[which]
     for theme in THEMES:
         page = new_page(width, theme, allow=(r"status of 404",))
         response = page.goto(live_server + path)
@@ -706,3 +707,34 @@ def test_download_audio_dialog_by_keyboard(live_server: str, new_page: Callable[
     assert href and saved.stat().st_size > 5000 and caught.value.suggested_filename == "Download me.mp3"
     page.keyboard.press("Escape")
     assert not dialog.is_visible() and focused_id(page) == "download-open"
+
+
+def test_forget_this_text_and_what_the_browser_keeps(live_server: str, new_page: Callable[..., Page]) -> None:
+    """Forget a text from its page (confirmed, focus on the safe choice, axe clean), then clear
+    everything the browser keeps from the privacy page."""
+    import urllib.error
+    import urllib.request
+
+    page = new_page(1280, allow=(r"status of 404",))
+    doc_id = open_text(page, live_server, "# Private letter\n\nDear bank, my number is 1234. Regards.").rsplit("/", 1)[1]
+    page.click("#play-pause")
+    wait_for_current(page, sentence_indexes(page)[0])
+    page.click("#play-pause")
+    tab_to(page, "el => el.id === 'forget-open'")
+    page.keyboard.press("Enter")
+    assert page.locator("#forget").is_visible() and focused_id(page) == "forget-keep"
+    check_axe(page, "forget dialog")
+    page.keyboard.press("Escape")
+    assert not page.locator("#forget").is_visible() and focused_id(page) == "forget-open"
+    page.keyboard.press("Enter")
+    page.click("#forget-confirm")
+    page.wait_for_url(re.compile(r"/\?forgotten=1$"))
+    assert "The text was forgotten" in page.locator(".notice").inner_text()
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(f"{live_server}/api/documents/{doc_id}", timeout=10)
+    assert gone.value.code == 404
+    assert page.evaluate("() => Object.keys(localStorage).some((k) => k.startsWith('reader.'))")  # settings
+    page.goto(live_server + "/privacy")
+    page.click("#forget-browser")
+    assert "keeps nothing" in page.locator("#forget-browser-status").inner_text()
+    assert not page.evaluate("() => Object.keys(localStorage).some((k) => k.startsWith('reader.'))")

@@ -107,7 +107,7 @@ def _request(doc: Document, n: int, spec: Spec, clip_format: str) -> SpeechReque
     block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
     language = (block.lang if block else None) or doc.language or "en"
     return SpeechRequest(text=sentence.text, voice=spec.voice, format=clip_format, instructions=spec.style,
-                         speed=spec.speed, language=language, stream=False, fallback=False)
+                         speed=spec.speed, language=language, stream=False, fallback=False, owner=doc.id)
 
 
 def _words(speech: SpeechService, spoken: object) -> list[tuple[int, int, float, float]]:

@@ -68,8 +68,10 @@ def _build(settings: Settings) -> Queue:
         fill_cache(settings, job_id, start, end)
 
     def reap() -> None:
+        from ..retention import sweep
+
         requeue_stale(settings)
-        jobs_for(settings).expire()
+        sweep(_services(settings))
 
     return Queue(huey=huey, narrate=huey.task(name="reader.narrate")(narrate),
                  fill=huey.task(name="reader.fill")(fill),

@@ -57,6 +57,7 @@ class SpeechRequest:
     stream: bool = True  # a miss may stream as the engine sends it
     fallback: bool = True  # a failing cloud voice may hand over to the offline one
     timings: bool = False  # word timings will be asked for: time the words eagerly
+    owner: str | None = None  # the document this is a sentence of (its audio goes when it is deleted)
 
 
 @dataclass(frozen=True)

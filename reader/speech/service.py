@@ -190,6 +190,8 @@ class SpeechService:
         aligned = caps.word_timings == "aligned" and self.aligner is not None
         spoken = Spoken(mime=spec.mime, hit=True, voice=f"{synth.name}:{voice.name}", key=key, text=text,
                         deterministic=caps.deterministic, aligned=aligned)
+        if req.owner:
+            self.cache.own(key, req.owner)
         entry = self.cache.get(key)
         if entry is not None:
             return self._hit(spoken, synth, entry)

@@ -28,15 +28,24 @@ class WhisperTranscriber:
         self.model = f"whisper/{Path(model_path).name}"
         self.threads = threads
         self._model: Any = None
+        self._caps: Capabilities | None = None
         self._load_lock = threading.Lock()
         # CTranslate2 runs one transcription per model replica; more at once only queue.
         self._run_lock = threading.Lock()
 
     @property
     def capabilities(self) -> Capabilities:
-        """English only for the .en models (asking loads the model)."""
-        multilingual = bool(self._loaded().model.is_multilingual)
-        return Capabilities(languages=() if multilingual else ("en",))
+        """English only for the .en models: told by the vocabulary's size, as faster-whisper does
+        (multilingual models have 51,865 tokens or more), without loading the model."""
+        if self._caps is None:
+            vocabulary = Path(self.model_path) / "vocabulary.txt"
+            if vocabulary.is_file():
+                with vocabulary.open("rb") as fh:
+                    multilingual = sum(1 for _ in fh) >= 51865
+            else:
+                multilingual = bool(self._loaded().model.is_multilingual)
+            self._caps = Capabilities(languages=() if multilingual else ("en",))
+        return self._caps
 
     def _loaded(self) -> Any:
         if self._model is None:

@@ -63,6 +63,16 @@ def get_document(doc_id: str) -> Any:
     return jsonify(_document_json(services().documents.get(doc_id)))
 
 
+@bp.delete("/api/documents/<doc_id>")
+def delete_document(doc_id: str) -> Any:
+    """Forget a document: its text, its narrations and the audio no other document shares.
+    Again: 204 all the same; an id that never existed: 404."""
+    from ..retention import forget_document
+
+    forget_document(services(), doc_id)
+    return Response(status=204)
+
+
 def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence, str]:
     """The document, its sentence n (one read of the stored document) and the sentence's language."""
     doc = services().documents.get(doc_id)
@@ -77,8 +87,8 @@ def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence, str]:
 
 
 def _sentence_request(doc_id: str, n: int, **kwargs: Any) -> SpeechRequest:
-    _, sentence, language = _sentence(doc_id, n)
-    return SpeechRequest(text=sentence.text, language=language, voice=request.args.get("voice"),
+    doc, sentence, language = _sentence(doc_id, n)
+    return SpeechRequest(text=sentence.text, language=language, voice=request.args.get("voice"), owner=doc.id,
                          format=request.args.get("format") or services().settings.default_format,
                          instructions=request.args.get("instructions") or None,
                          client=request.remote_addr, **kwargs)

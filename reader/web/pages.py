@@ -20,7 +20,8 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def index() -> Any:
     return render_template(
-        "index.html", text="", error=None, max_text_chars=services().settings.max_text_chars
+        "index.html", text="", error=None, max_text_chars=services().settings.max_text_chars,
+        forgotten=request.args.get("forgotten") == "1",
     )
 
 
@@ -90,6 +91,35 @@ def _styles(synthesizers: Iterable[Synthesizer]) -> list[dict[str, Any]]:
         for name, _ in synth.capabilities.styles:
             styles.setdefault(name, []).append(synth.name)
     return [{"id": name, "label": name.capitalize(), "engines": engines} for name, engines in styles.items()]
+
+
+@bp.get("/privacy")
+def privacy() -> Any:
+    """What is stored, where, for how long, and what leaves the machine with each engine."""
+    svc = services()
+
+    def days(n: float) -> str:
+        return f"{n:g} day" + ("" if n == 1 else "s")
+
+    return render_template("privacy.html", settings=svc.settings, days=days, engines=_where_data_goes(svc))
+
+
+def _where_data_goes(svc: Any) -> list[str]:
+    """A sentence per configured engine: where text or audio goes with it."""
+    said = []
+    for name, synth in svc.speech.synthesizers.items():
+        if synth.capabilities.remote:
+            said.append(f"Reading with the {name} voices sends the text of each sentence to the configured "
+                        f"{'Azure OpenAI resource' if name == 'azure' else 'OpenAI-compatible service'}, which "
+                        "makes the speech. Azure does not train on it but may keep it up to 30 days for abuse "
+                        "monitoring, unless the organisation has had that waived.")
+        else:
+            said.append(f"Reading with the {name} voices: nothing leaves this server.")
+    if svc.transcriber.capabilities.remote:
+        said.append("Dictation sends your recording to the configured cloud service for transcription (same terms).")
+    else:
+        said.append("Dictation: recordings are transcribed on this server; nothing leaves it.")
+    return said
 
 
 @bp.route("/dictate", methods=["GET", "POST"])

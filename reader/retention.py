@@ -1,0 +1,47 @@
+"""Retention: documents, narrations and cached audio are kept for a set time, and a person can
+delete a document with everything made from it. Expiry runs on the job queue every minute (and
+`reader status` shows what is kept); it logs counts only, never a title or a text."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .wiring import Services
+
+LOGGER = logging.getLogger(__name__)
+
+
+def forget_document(svc: Services, doc_id: str) -> bool:
+    """Delete a document, its narrations (running ones are cancelled) and the audio only it used.
+    True when it was there; False when it was deleted before; NotFound for an unknown id."""
+    removed = svc.documents.delete(doc_id)
+    _forget_what_was_made(svc, doc_id)
+    return removed
+
+
+def _forget_what_was_made(svc: Services, doc_id: str) -> None:
+    for job in svc.jobs.jobs():
+        if job.doc_id == doc_id:
+            svc.jobs.cancel(job.id)
+            shutil.rmtree(svc.jobs.folder(job.id), ignore_errors=True)
+    svc.speech.cache.forget(doc_id)
+
+
+def sweep(svc: Services, now: float | None = None) -> dict[str, int]:
+    """Expire what is past its time; never a document whose narration is being made."""
+    now = now or time.time()
+    settings = svc.settings
+    narrations = svc.jobs.expire(now)
+    busy = {job.doc_id for job in svc.jobs.jobs() if job.status in ("queued", "running")}
+    gone_docs = svc.documents.expire(now - settings.document_days * 86400, keep=busy)
+    for doc_id in gone_docs:
+        _forget_what_was_made(svc, doc_id)
+    counts = {"documents": len(gone_docs), "narrations": narrations, "audio": svc.speech.cache.expire()}
+    if any(counts.values()):
+        LOGGER.info("retention: expired %(documents)d documents, %(narrations)d narrations, %(audio)d audio entries",
+                    counts)
+    return counts
