@@ -270,7 +270,6 @@ class AudioCache:
             try:
                 self._store = diskcache.Cache(
                     self.directory, size_limit=self._size, eviction_policy="least-recently-used",
-                    statistics=True,  # hits and misses, for `reader status`
                     # Audio is already compressed; large values go to files, small ones inline.
                     disk_min_file_size=32 * 1024)
             except CACHE_FAULTS as exc:
@@ -379,7 +378,7 @@ class AudioCache:
         try:
             entry = self.get(key)
             if entry is not None:
-                return entry, True
+                    return entry, True
             entry = produce()
             # diskcache writes in a transaction: a worker killed here leaves no partial entry.
             self.put(key, entry)
@@ -436,6 +435,19 @@ class AudioCache:
     def set_words(self, key: str, words: Iterable[tuple[int, int, float, float]]) -> None:
         self._write("words:" + key, [list(w) for w in words])
 
+    def record(self, outcome: str) -> None:
+        """One request's outcome, "hits" or "misses", for the hit rate `reader status` shows."""
+        store = self._store
+        with self._guard:
+            due = self._due("write")
+        if store is None or not due:
+            return
+        try:
+            store.incr("stats:" + outcome, 1, default=0)
+        except CACHE_FAULTS as exc:
+            with self._guard:
+                self._fail("write", exc)
+
     def own(self, key: str, doc_id: str) -> None:
         """Note that document `doc_id` uses the audio of `key` (so deleting it can remove what only it uses)."""
         store = self._store or self._connect()
@@ -488,7 +500,7 @@ class AudioCache:
         store = self._store or self._connect()
         if store is None:
             return {"entries": 0, "bytes": 0, "hits": 0, "misses": 0, "oldest": 0.0}
-        hits, misses = store.stats()
+        hits, misses = (int(store.get("stats:" + k, 0) or 0) for k in ("hits", "misses"))
         row = store._sql("SELECT MIN(store_time), COUNT(*) FROM Cache WHERE key LIKE 'audio:%'").fetchone()
         return {"entries": int(row[1] or 0), "bytes": int(store.volume()), "hits": int(hits), "misses": int(misses),
                 "oldest": float(row[0] or 0.0)}

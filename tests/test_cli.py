@@ -55,3 +55,14 @@ def test_wsgi_exposes_app(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.stdout.strip() == "200", done.stderr
+
+
+def test_status_reports_what_is_kept(tmp_path: Path) -> None:
+    empty = run("status", tmp_path=tmp_path)
+    assert empty.returncode == 0 and "Documents:  0," in empty.stdout
+    out = tmp_path / "a.mp3"
+    assert run("speak", "One sentence.", "-o", str(out), "--voice", "espeak:en-us", tmp_path=tmp_path).returncode == 0
+    assert run("speak", "One sentence.", "-o", str(out), "--voice", "espeak:en-us", tmp_path=tmp_path).returncode == 0
+    report = run("status", tmp_path=tmp_path).stdout
+    assert "Audio:      1 sentences" in report and "hit rate 50% (2 requests)" in report, report
+    assert "kept 30 days after last use" in report and "Narrations: 0 finished" in report

@@ -205,6 +205,7 @@ class SpeechService:
                 self.budget.check(req.client, chars)
 
         def committed(made: CachedAudio) -> None:
+            self.cache.record("misses")
             if self.metrics is not None:
                 self.metrics.synthesised(synth.name, chars)
             if caps.remote and self.budget is not None:
@@ -261,6 +262,7 @@ class SpeechService:
         return cooling[1] if cooling is not None and cooling[0] > time.monotonic() else None
 
     def _hit(self, spoken: Spoken, synth: Synthesizer, entry: CachedAudio) -> Spoken:
+        self.cache.record("hits")
         if self.metrics is not None:
             self.metrics.cached(synth.name, len(spoken.text.text))  # synthesis (and its bill) saved
         spoken.hit, spoken.entry = True, entry
