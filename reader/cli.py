@@ -57,7 +57,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.narration_workers > 0:
         import subprocess
 
-        worker = subprocess.Popen([sys.executable, "-m", "reader.cli", "worker",
+        worker = subprocess.Popen([sys.executable, "-m", "reader.cli", "worker", "--with-parent",
                                    "--workers", str(settings.narration_workers)])
     try:
         Server().run()
@@ -79,8 +79,22 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from .narration.queue import run_worker
 
     quiet_content_loggers()
+    if args.with_parent:
+        _die_with_parent()
     run_worker(settings, args.workers or settings.narration_workers or 1)
     return 0
+
+
+def _die_with_parent() -> None:
+    """Linux: end this process when the `reader serve` that started it ends, however it ends."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: `reader serve` still stops it on a normal exit
+        pass
 
 
 def _narrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -308,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="what is stored, how much and how old, against the retention settings")
     worker = sub.add_parser("worker", help="run a narration queue consumer")
     worker.add_argument("--workers", type=int, default=0, help="processes (default: READER_NARRATION_WORKERS)")
+    worker.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
