@@ -258,3 +258,10 @@ def test_gunicorn_keeps_no_partial_entry_when_the_listener_leaves(tmp_path: Any,
         for conn in connections:
             conn.close()
         stop_server(proc)
+
+
+def test_privacy_page_says_where_cloud_text_and_audio_go(make_cloud_app: Any) -> None:
+    page = make_cloud_app(stt=True).test_client().get("/privacy").get_data(as_text=True)
+    assert "Reading with the azure voices sends the text of each sentence to the Azure OpenAI service" in page
+    assert "up to 30 days" in page and "Dictation sends your recording to the Azure OpenAI service" in page
+    assert "Reading with the espeak voices: nothing leaves this server." in page

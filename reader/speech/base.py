@@ -19,6 +19,7 @@ class Capabilities:
     """What an engine can do, declared once: the service reads this and never probes the engine."""
 
     remote: bool = False  # text or audio leaves the host: budgets, fallback and an "AI-generated" label
+    destination: str = ""  # where it goes, for people ("the Azure OpenAI service"); "" when it stays here
     streams: bool = False  # `stream()` yields encoded bytes as they arrive
     word_timings: Literal["own", "aligned", "none"] = "none"  # "aligned": the local Whisper times the words
     styles: tuple[tuple[str, str], ...] = ()  # named style presets: (name, instructions sent)

@@ -99,7 +99,8 @@ class CloudSynthesizer:
         # Costs money and leaves the host; no word timings from the service (Whisper times them).
         self.capabilities = Capabilities(
             remote=True, streams=True, word_timings="aligned", styles=tuple(STYLE_PRESETS.items()),
-            free_styles=allow_free_instructions, speed=True, unit_chars=MAX_INPUT, unit_words=MAX_INPUT)
+            free_styles=allow_free_instructions, speed=True, unit_chars=MAX_INPUT, unit_words=MAX_INPUT,
+            destination=f"the {profile.service}")
         self._client = client
         self._profile = profile
         self._voices = voices
@@ -244,7 +245,6 @@ def _unsupported_container(exc: BaseException) -> bool:
 class CloudTranscriber:
     """Speech to text on an OpenAI-style /audio/transcriptions route; sends the recording as is."""
 
-    capabilities = Capabilities(remote=True, accepts_files=True)
 
     def __init__(self, client: Any, profile: Profile, *, host: str, concurrency: int, timeout: float) -> None:
         self.name = profile.engine
@@ -252,6 +252,7 @@ class CloudTranscriber:
         self._client = client
         self._profile = profile
         self._slots = Slots(concurrency, timeout, profile)
+        self.capabilities = Capabilities(remote=True, accepts_files=True, destination=f"the {profile.service}")
 
     def close(self) -> None:
         """Close the pooled connections to the service."""

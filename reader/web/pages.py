@@ -108,15 +108,16 @@ def _where_data_goes(svc: Any) -> list[str]:
     """A sentence per configured engine: where text or audio goes with it."""
     said = []
     for name, synth in svc.speech.synthesizers.items():
-        if synth.capabilities.remote:
-            said.append(f"Reading with the {name} voices sends the text of each sentence to the configured "
-                        f"{'Azure OpenAI resource' if name == 'azure' else 'OpenAI-compatible service'}, which "
-                        "makes the speech. Azure does not train on it but may keep it up to 30 days for abuse "
-                        "monitoring, unless the organisation has had that waived.")
+        caps = synth.capabilities
+        if caps.remote:
+            said.append(f"Reading with the {name} voices sends the text of each sentence to {caps.destination}, "
+                        "which makes the speech. Azure OpenAI does not train on it but may keep it up to 30 days "
+                        "for abuse monitoring, unless the organisation has had that waived.")
         else:
             said.append(f"Reading with the {name} voices: nothing leaves this server.")
     if svc.transcriber.capabilities.remote:
-        said.append("Dictation sends your recording to the configured cloud service for transcription (same terms).")
+        said.append(f"Dictation sends your recording to {svc.transcriber.capabilities.destination} for "
+                    "transcription (on the same terms).")
     else:
         said.append("Dictation: recordings are transcribed on this server; nothing leaves it.")
     return said
