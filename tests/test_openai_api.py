@@ -67,9 +67,9 @@ def test_errors_in_openai_shape(server: str, client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError, match="mp3"):
         client.audio.speech.create(model="espeak", voice="en-us", input="Hi.",
                                    response_format="ogg")  # type: ignore[arg-type]
-    with pytest.raises(openai.APIStatusError) as big:
-        client.audio.speech.create(model="espeak", voice="en-us", input="x" * 5000)
-    assert big.value.status_code == 413
+    with pytest.raises(openai.BadRequestError) as big:  # as OpenAI answers: 400, in its shape
+        client.audio.speech.create(model="espeak", voice="en-us", input="x" * 4097)
+    assert big.value.status_code == 400 and "4,096" in big.value.message
 
 
 def test_transcriptions_and_models_through_the_sdk(client: openai.OpenAI, espeak: Any) -> None:
@@ -142,3 +142,57 @@ def test_metrics_sum_every_gunicorn_worker(server: str, client: openai.OpenAI) -
     assert _metric(after, name) - _metric(before, name) == sum(map(len, texts))
     assert _metric(after, cached) - _metric(before, cached) == len(texts[0])
     assert 'pid="' not in after  # summed across workers, not one series per process
+
+
+def test_speed_is_honoured_by_the_offline_voices(client: openai.OpenAI) -> None:
+    text = "Reading speed changes how long this sentence takes to say out loud."
+    seconds = {}
+    for speed in (0.5, 1.0, 2.0):
+        data = client.audio.speech.create(model="espeak", voice="en-us", input=text, speed=speed,
+                                          response_format="wav").read()
+        seconds[speed] = audio.decode(data).shape[0] / audio.TRANSCRIBE_RATE
+    assert seconds[0.5] > 1.6 * seconds[1.0] and seconds[2.0] < 0.65 * seconds[1.0], seconds
+
+
+def test_instructions_a_voice_cannot_apply_never_fail(client: openai.OpenAI) -> None:
+    for instructions in ("None", "Speak like a pirate", ""):  # Home Assistant sends "None"
+        resp = client.audio.speech.with_raw_response.create(model="espeak", voice="en-us", input="Ahoy.",
+                                                            instructions=instructions)
+        assert resp.status_code == 200 and resp.headers["content-type"] == "audio/mpeg"
+
+
+def test_voices_and_models_for_open_webui(server: str, client: openai.OpenAI) -> None:
+    import json
+    import urllib.request
+
+    def get(path: str) -> Any:
+        req = urllib.request.Request(server + path, headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+
+    voices = get("/v1/audio/voices")["voices"]
+    assert any(v["id"] == "espeak:en-us" for v in voices) and all({"id", "name"} <= set(v) for v in voices)
+    assert get("/v1/audio/models") == {"models": [{"id": "espeak"}]}
+    assert client.models.retrieve("whisper").id == "whisper"
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.models.retrieve("gpt-9")
+    assert missing.value.code == "model_not_found"
+
+
+def test_transcription_formats_through_the_sdk(client: openai.OpenAI, espeak: Any) -> None:
+    said = "Please call me back tomorrow morning. The meeting moved to Friday."
+    speech = espeak.synthesize(said, "en-us")
+    wav = audio.encode(speech.samples, speech.sample_rate, "wav")
+    file = ("clip.wav", wav, "audio/wav")
+    verbose = client.audio.transcriptions.create(model="whisper-1", file=file, response_format="verbose_json",
+                                                 timestamp_granularities=["word", "segment"])
+    assert wer(said, verbose.text) < 0.3 and verbose.language == "english"
+    assert verbose.segments and verbose.segments[0].start >= 0 and verbose.segments[-1].end <= verbose.duration + 0.1
+    assert verbose.words and len(verbose.words) >= 8
+    assert all(a.start <= b.start for a, b in zip(verbose.words, verbose.words[1:]))
+    srt = str(client.audio.transcriptions.create(model="whisper-1", file=file, response_format="srt"))
+    assert srt.startswith("1\n00:00:0") and " --> " in srt and "Friday" in srt
+    vtt = str(client.audio.transcriptions.create(model="whisper-1", file=file, response_format="vtt"))
+    assert vtt.startswith("WEBVTT") and "Friday" in vtt
+    with pytest.raises(openai.BadRequestError, match="temperature"):
+        client.audio.transcriptions.create(model="whisper-1", file=file, temperature=1.5)

@@ -104,12 +104,20 @@ class TranscriptWord:
 
 
 @dataclass(frozen=True)
+class TranscriptSegment:
+    text: str
+    t0: float
+    t1: float
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str
     language: str | None = None
     duration: float = 0.0
     words: tuple[TranscriptWord, ...] = field(default_factory=tuple)
     usage: tuple[tuple[str, int], ...] = ()  # tokens a cloud service reported: (kind, count)
+    segments: tuple[TranscriptSegment, ...] = ()  # phrases with their times, where the engine gives them
 
 
 @runtime_checkable
@@ -149,8 +157,11 @@ class Transcriber(Protocol):
     def capabilities(self) -> Capabilities: ...
 
     def transcribe(
-        self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None
-    ) -> Transcript: ...
+        self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+        word_timestamps: bool = False, temperature: float = 0.0,
+    ) -> Transcript:
+        """Transcribe; `word_timestamps` asks for words with times where the engine can give them."""
+        ...
 
 
 @runtime_checkable

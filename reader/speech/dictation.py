@@ -18,7 +18,8 @@ _LANGUAGE_NAMES = {"en": "English"}  # for the message; other codes are shown as
 
 def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, language: str | None,
             prompt: str | None, max_seconds: float, client: str | None = None,
-            metrics: Metrics | None = None, heavy: HeavyWork | None = None) -> Transcript:
+            metrics: Metrics | None = None, heavy: HeavyWork | None = None, words: bool = False,
+            temperature: float = 0.0) -> Transcript:
     """A recording to text: decoded and checked here, then sent as is where the engine takes files."""
     samples = audio.decode(data, max_seconds=max_seconds)
     caps = transcriber.capabilities
@@ -33,7 +34,8 @@ def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, lang
             result = cast(FileTranscriber, transcriber).transcribe_file(
                 data, filename, language=language, prompt=prompt, samples=samples)
         else:
-            result = transcriber.transcribe(samples, language=language, prompt=prompt)
+            result = transcriber.transcribe(samples, language=language, prompt=prompt, word_timestamps=words,
+                                            temperature=temperature)
     if metrics is not None:
         metrics.transcribed(transcriber.name, samples.shape[0] / audio.TRANSCRIBE_RATE)
         for kind, count in result.usage:

@@ -163,7 +163,7 @@ class EspeakSynthesizer:
         self.model = f"espeak-ng-{self._lib.version}{suffix}"
         # Exact word events of its own. Not deterministic: state carried between calls inside
         # the library changes the samples a little (re-initialising does not reset it).
-        self.capabilities = Capabilities(word_timings="own", unit_chars=1000, unit_words=160)
+        self.capabilities = Capabilities(word_timings="own", speed=True, unit_chars=1000, unit_words=160)
 
     def _ready(self) -> _Library:
         with ESPEAK_LOCK:
@@ -231,7 +231,8 @@ class EspeakSynthesizer:
         with ESPEAK_LOCK:
             lib = self._ready()
             self._select(lib, voice)
-            lib.lib.espeak_SetParameter(_PARAM_RATE, self._rate, 0)
+            rate = int(min(max(self._rate * speed, 80), 450))  # eSpeak's range, in words per minute
+            lib.lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
             # Set every time: another user of the same library may have replaced it.
             lib.lib.espeak_SetSynthCallback(lib.callback)
             lib.chunks, lib.events = [], []

@@ -35,7 +35,7 @@ class PiperSynthesizer:
         # local Whisper times the words once, after the audio is cached. Its noise makes every
         # synthesis a little different. Memory grows faster than linearly with an unpunctuated
         # run (0.7 GB at 100 words), hence small units.
-        self.capabilities = Capabilities(word_timings="aligned", languages=(self._language(),),
+        self.capabilities = Capabilities(word_timings="aligned", languages=(self._language(),), speed=True,
                                          unit_chars=360, unit_words=40)
         self.threads = threads  # ONNX runtime threads (0: its default, every core)
         self._voice: Any = None
@@ -91,7 +91,7 @@ class PiperSynthesizer:
 
     def synthesize(self, text: str, voice: str, *, instructions: str | None = None,
                    speed: float = 1.0) -> Speech:
-        """Synthesise with the loaded voice; `instructions` and `speed` are not supported and ignored."""
+        """Synthesise with the loaded voice at `speed` (Piper's length scale); `instructions` are ignored."""
         if voice != self.voice_name:
             raise ValueError(f"Unknown voice {voice!r}")
         piper_voice = self._loaded()
@@ -101,11 +101,17 @@ class PiperSynthesizer:
         # a global singleton too: the lock keeps two threads out of it at once.
         with ESPEAK_LOCK:
             phonemes = piper_voice.phonemize(text)
+        config = None
+        if speed != 1.0:
+            from piper.config import SynthesisConfig
+
+            base = float(piper_voice.config.length_scale or 1.0)
+            config = SynthesisConfig(length_scale=base / min(max(speed, 0.25), 4.0))
         for sentence_phonemes in phonemes:
             if not sentence_phonemes:
                 continue
             ids = piper_voice.phonemes_to_ids(sentence_phonemes)
-            audio = piper_voice.phoneme_ids_to_audio(ids)
+            audio = piper_voice.phoneme_ids_to_audio(ids, config)
             if isinstance(audio, tuple):  # (audio, alignments) in some versions
                 audio = audio[0]
             audio = np.asarray(audio, dtype=np.float32)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Capabilities, Transcript, TranscriptWord
+from .base import Capabilities, Transcript, TranscriptSegment, TranscriptWord
 
 LOGGER = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class WhisperTranscriber:
         language: str | None = None,
         prompt: str | None = None,
         word_timestamps: bool = False,
+        temperature: float = 0.0,
     ) -> Transcript:
         """Transcribe 16 kHz mono float32 samples."""
         model = self._loaded()
@@ -81,6 +82,7 @@ class WhisperTranscriber:
                 language=language or None,
                 initial_prompt=prompt or None,
                 beam_size=5,
+                temperature=temperature,
                 word_timestamps=word_timestamps,
                 vad_filter=True,
                 condition_on_previous_text=False,
@@ -96,4 +98,5 @@ class WhisperTranscriber:
             language=info.language,
             duration=float(info.duration),
             words=tuple(words),
+            segments=tuple(TranscriptSegment(seg.text.strip(), float(seg.start), float(seg.end)) for seg in segments),
         )

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from .. import services
-from ..errors import BadRequest, TooLarge
-from ..speech.base import SpeechRequest
+from ..errors import BadRequest
+from ..speech.base import SpeechRequest, Transcript, TranscriptSegment
 from .api import transcribe_upload
 from .body import json_object
 from .boundary import openai_error
@@ -71,8 +71,8 @@ def speech() -> Any:
     text = _string(data, "input")
     if not text or not text.strip():
         raise BadRequest("'input' is required: the text to speak.")
-    if len(text) > max(MAX_INPUT, svc.settings.max_speech_chars):
-        raise TooLarge(f"'input' takes at most {max(MAX_INPUT, svc.settings.max_speech_chars):,} characters.")
+    if len(text) > MAX_INPUT:  # as OpenAI answers: a 400, not a 413
+        raise BadRequest(f"'input' is {len(text):,} characters long; the most is {MAX_INPUT:,}.")
     fmt = _string(data, "response_format") or "mp3"
     if (_string(data, "stream_format") or "audio") != "audio":
         raise BadRequest("Only stream_format 'audio' is supported.")
@@ -80,40 +80,125 @@ def speech() -> Any:
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
         raise BadRequest("'speed' must be a number from 0.25 to 4.0.")
     voice = _voice_id(_string(data, "model"), data.get("voice"))
-    req = SpeechRequest(text=text, voice=voice, format=fmt, instructions=_string(data, "instructions"),
-                        speed=float(speed), client=request.remote_addr)
+    instructions = _applicable(voice, _string(data, "instructions"))
+    req = SpeechRequest(text=text, voice=voice, format=fmt, instructions=instructions, speed=float(speed),
+                        client=request.remote_addr)
     return audio_response(svc.speech.speak(req), conditional=False)
+
+
+def _applicable(voice_id: str, instructions: str | None) -> str | None:
+    """The instructions the voice can apply; others are left out, never an error (Home Assistant
+    always sends some, the string "None" when there are none)."""
+    if not instructions or instructions.strip().lower() in ("none", "null"):
+        return None
+    synth, _ = services().speech.resolve(voice_id)
+    try:
+        return instructions if synth.capabilities.style_text(instructions) is not None else None
+    except ValueError:
+        LOGGER.info("instructions left out: the voice cannot apply them")
+        return None
+
+
+TRANSCRIPT_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 
 
 @bp.post("/audio/transcriptions")
 def transcriptions() -> Any:
-    """OpenAI's multipart transcription request -> json, text or verbose_json."""
+    """OpenAI's multipart transcription request -> json, text, srt, vtt or verbose_json."""
     fmt = request.form.get("response_format") or "json"
-    if fmt not in ("json", "text", "verbose_json"):
-        raise BadRequest(f"response_format {fmt!r} is not supported: use json, text or verbose_json.")
+    if fmt not in TRANSCRIPT_FORMATS:
+        raise BadRequest(f"response_format {fmt!r} is not supported: use {', '.join(TRANSCRIPT_FORMATS)}.")
     language = (request.form.get("language") or "").split("-")[0].lower() or None
     if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
         raise BadRequest("'language' must be an ISO-639-1 code such as 'en'.")
-    result = transcribe_upload(language)
+    try:
+        temperature = float(request.form.get("temperature") or 0.0)
+    except ValueError:
+        raise BadRequest("'temperature' must be a number from 0 to 1.") from None
+    if not 0.0 <= temperature <= 1.0:
+        raise BadRequest("'temperature' must be a number from 0 to 1.")
+    form = request.form
+    granularities = set(form.getlist("timestamp_granularities[]") or form.getlist("timestamp_granularities"))
+    if granularities - {"word", "segment"}:
+        raise BadRequest("'timestamp_granularities' takes 'word' and 'segment'.")
+    words = "word" in granularities and fmt == "verbose_json"
+    result = transcribe_upload(language, words=words, temperature=temperature)
     if fmt == "text":
         return Response(result.text + "\n", mimetype="text/plain")
+    if fmt in ("srt", "vtt"):
+        return _captions(result, fmt)
     usage = {"type": "duration", "seconds": math.ceil(result.duration)}
     if fmt == "json":
         return jsonify({"text": result.text, "usage": usage})
-    return jsonify({"task": "transcribe", "language": result.language or language or "",
-                    "duration": round(result.duration, 3), "text": result.text,
-                    "words": [{"word": w.text, "start": w.t0, "end": w.t1} for w in result.words],
-                    "segments": [], "usage": usage})
+    body: dict[str, Any] = {
+        "task": "transcribe", "language": _language_name(result.language or language or ""),
+        "duration": round(result.duration, 3), "text": result.text, "usage": usage,
+        "segments": [{"id": k, "seek": 0, "start": round(s.t0, 3), "end": round(s.t1, 3), "text": s.text,
+                      "tokens": [], "temperature": temperature, "avg_logprob": 0.0, "compression_ratio": 0.0,
+                      "no_speech_prob": 0.0} for k, s in enumerate(_segments(result))],
+    }
+    if words:
+        body["words"] = [{"word": w.text, "start": round(w.t0, 3), "end": round(w.t1, 3)} for w in result.words]
+    return jsonify(body)
+
+
+def _segments(result: Transcript) -> tuple[TranscriptSegment, ...]:
+    """The engine's segments, or the whole text as one (cloud engines give none)."""
+    return result.segments or (TranscriptSegment(result.text, 0.0, round(result.duration, 3)),)
+
+
+def _captions(result: Transcript, fmt: str) -> Response:
+    from ..narration.captions import Cue, srt, webvtt
+
+    cues = [Cue(s.t0, s.t1, s.text) for s in _segments(result)]
+    if fmt == "srt":
+        return Response(srt(cues), mimetype="text/plain")
+    return Response(webvtt(cues), mimetype="text/vtt")
+
+
+_LANGUAGE_NAMES = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian",
+                   "pt": "portuguese", "nl": "dutch"}
+
+
+def _language_name(code: str) -> str:
+    """verbose_json names the language in words, as OpenAI does ("english")."""
+    return _LANGUAGE_NAMES.get(code, code)
+
+
+@bp.get("/audio/voices")
+def audio_voices() -> Any:
+    """The voices on offer (Open WebUI asks for these), with the OpenAI names each engine answers to."""
+    speech = services().speech
+    return jsonify({"voices": [{"id": v.id, "name": v.label, "language": v.language,
+                                "instructions": bool(speech.synthesizers[v.engine].capabilities.styles
+                                                     or speech.synthesizers[v.engine].capabilities.free_styles)}
+                               for v in speech.voices()]})
+
+
+@bp.get("/audio/models")
+def audio_models() -> Any:
+    """The reading engines as speech models (Open WebUI asks for these)."""
+    return jsonify({"models": [{"id": name} for name in services().speech.synthesizers]})
+
+
+@bp.get("/models/<model_id>")
+def model(model_id: str) -> Any:
+    for item in _model_list():
+        if item["id"] == model_id:
+            return jsonify(item)
+    return openai_error(404, f"The model '{model_id}' does not exist.", "model_not_found", "model")
+
+
+def _model_list() -> list[dict[str, Any]]:
+    svc = services()
+    names = [*svc.speech.synthesizers, svc.transcriber.name]
+    return [{"id": name, "object": "model", "created": 0, "owned_by": "reader"} for name in dict.fromkeys(names)]
 
 
 @bp.get("/models")
 def models() -> Any:
     """Reader's engines as models: a reading engine's name picks its voices in /v1/audio/speech."""
-    svc = services()
-    names = [*svc.speech.synthesizers, svc.transcriber.name]
-    return jsonify({"object": "list", "data": [
-        {"id": name, "object": "model", "created": 0, "owned_by": "reader"} for name in dict.fromkeys(names)
-    ]})
+    return jsonify({"object": "list", "data": _model_list()})
 
 
 def init_app(app: Flask) -> None:
