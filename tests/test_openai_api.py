@@ -196,3 +196,34 @@ def test_transcription_formats_through_the_sdk(client: openai.OpenAI, espeak: An
     assert vtt.startswith("WEBVTT") and "Friday" in vtt
     with pytest.raises(openai.BadRequestError, match="temperature"):
         client.audio.transcriptions.create(model="whisper-1", file=file, temperature=1.5)
+
+
+def test_speech_as_server_sent_events(client: openai.OpenAI) -> None:
+    import base64
+    import json
+
+    with client.audio.speech.with_streaming_response.create(
+            model="espeak", voice="en-us", input="Events carry the audio in pieces.", response_format="mp3",
+            stream_format="sse") as resp:
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[5:]) for line in resp.iter_lines() if line.startswith("data:")]
+    assert [e["type"] for e in events][-1] == "speech.audio.done" and events[-1]["usage"]["input_tokens"] > 0
+    deltas = [e for e in events if e["type"] == "speech.audio.delta"]
+    assert deltas and all(e["type"] == "speech.audio.delta" for e in events[:-1])
+    data = b"".join(base64.b64decode(e["audio"]) for e in deltas)
+    assert 1.0 < audio.decode(data).shape[0] / audio.TRANSCRIBE_RATE < 5.0
+
+
+def test_streamed_transcription_and_translation(client: openai.OpenAI, espeak: Any) -> None:
+    said = "Please call me back tomorrow morning."
+    speech = espeak.synthesize(said, "en-us")
+    file = ("clip.wav", audio.encode(speech.samples, speech.sample_rate, "wav"), "audio/wav")
+    events = list(client.audio.transcriptions.create(model="whisper-1", file=file, stream=True))
+    kinds = [e.type for e in events]
+    assert kinds[-1] == "transcript.text.done" and set(kinds[:-1]) == {"transcript.text.delta"}
+    done = events[-1]
+    assert wer(said, done.text) < 0.3  # type: ignore[union-attr]
+    assert "".join(e.delta for e in events[:-1]).strip() == done.text  # type: ignore[union-attr]
+    # The packaged model is English-only (the SDK marks translations deprecated, but clients use them).
+    with pytest.warns(DeprecationWarning), pytest.raises(openai.BadRequestError, match="multilingual"):
+        client.audio.translations.create(model="whisper-1", file=file)

@@ -158,9 +158,9 @@ class Transcriber(Protocol):
 
     def transcribe(
         self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
-        word_timestamps: bool = False, temperature: float = 0.0,
+        word_timestamps: bool = False, temperature: float = 0.0, task: str = "transcribe",
     ) -> Transcript:
-        """Transcribe; `word_timestamps` asks for words with times where the engine can give them."""
+        """Transcribe (or, task "translate", into English); `word_timestamps` asks for words with times."""
         ...
 
 

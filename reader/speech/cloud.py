@@ -259,7 +259,7 @@ class CloudTranscriber:
         self._client.close()
 
     def transcribe(self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
-                   word_timestamps: bool = False, temperature: float = 0.0) -> Transcript:
+                   word_timestamps: bool = False, temperature: float = 0.0, task: str = "transcribe") -> Transcript:
         """Transcribe 16 kHz mono float32 samples (sent as WAV)."""
         return self.transcribe_file(_wav(samples), "audio.wav", language=language, prompt=prompt,
                                     samples=samples)

@@ -19,7 +19,7 @@ _LANGUAGE_NAMES = {"en": "English"}  # for the message; other codes are shown as
 def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, language: str | None,
             prompt: str | None, max_seconds: float, client: str | None = None,
             metrics: Metrics | None = None, heavy: HeavyWork | None = None, words: bool = False,
-            temperature: float = 0.0) -> Transcript:
+            temperature: float = 0.0, task: str = "transcribe") -> Transcript:
     """A recording to text: decoded and checked here, then sent as is where the engine takes files."""
     samples = audio.decode(data, max_seconds=max_seconds)
     caps = transcriber.capabilities
@@ -35,7 +35,7 @@ def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, lang
                 data, filename, language=language, prompt=prompt, samples=samples)
         else:
             result = transcriber.transcribe(samples, language=language, prompt=prompt, word_timestamps=words,
-                                            temperature=temperature)
+                                            temperature=temperature, task=task)
     if metrics is not None:
         metrics.transcribed(transcriber.name, samples.shape[0] / audio.TRANSCRIBE_RATE)
         for kind, count in result.usage:

@@ -71,6 +71,7 @@ class WhisperTranscriber:
         prompt: str | None = None,
         word_timestamps: bool = False,
         temperature: float = 0.0,
+        task: str = "transcribe",
     ) -> Transcript:
         """Transcribe 16 kHz mono float32 samples."""
         model = self._loaded()
@@ -83,6 +84,7 @@ class WhisperTranscriber:
                 initial_prompt=prompt or None,
                 beam_size=5,
                 temperature=temperature,
+                task=task,
                 word_timestamps=word_timestamps,
                 vad_filter=True,
                 condition_on_previous_text=False,

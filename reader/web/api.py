@@ -178,7 +178,8 @@ def speech() -> Any:
     return audio_response(svc.speech.speak(req))
 
 
-def transcribe_upload(language: str | None, *, words: bool = False, temperature: float = 0.0) -> Transcript:
+def transcribe_upload(language: str | None, *, words: bool = False, temperature: float = 0.0,
+                      task: str = "transcribe") -> Transcript:
     """The multipart `file` (+ `prompt`) of this request, transcribed; the audio is never stored."""
     svc = services()
     upload = request.files.get("file")
@@ -189,7 +190,7 @@ def transcribe_upload(language: str | None, *, words: bool = False, temperature:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
     return dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
                    max_seconds=svc.settings.max_audio_seconds, client=request.remote_addr,
-                   metrics=svc.metrics, heavy=svc.heavy, words=words, temperature=temperature)
+                   metrics=svc.metrics, heavy=svc.heavy, words=words, temperature=temperature, task=task)
 
 
 @bp.post("/api/transcriptions")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
+import json
 import logging
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request, stream_with_context
 
 from .. import services
 from ..errors import BadRequest
 from ..speech.base import SpeechRequest, Transcript, TranscriptSegment
+from ..speech.service import Spoken
 from .api import transcribe_upload
 from .body import json_object
 from .boundary import openai_error
@@ -74,8 +78,9 @@ def speech() -> Any:
     if len(text) > MAX_INPUT:  # as OpenAI answers: a 400, not a 413
         raise BadRequest(f"'input' is {len(text):,} characters long; the most is {MAX_INPUT:,}.")
     fmt = _string(data, "response_format") or "mp3"
-    if (_string(data, "stream_format") or "audio") != "audio":
-        raise BadRequest("Only stream_format 'audio' is supported.")
+    stream_format = _string(data, "stream_format") or "audio"
+    if stream_format not in ("audio", "sse"):
+        raise BadRequest("'stream_format' must be 'audio' or 'sse'.")
     speed = data.get("speed", 1.0)
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
         raise BadRequest("'speed' must be a number from 0.25 to 4.0.")
@@ -83,7 +88,40 @@ def speech() -> Any:
     instructions = _applicable(voice, _string(data, "instructions"))
     req = SpeechRequest(text=text, voice=voice, format=fmt, instructions=instructions, speed=float(speed),
                         client=request.remote_addr)
-    return audio_response(svc.speech.speak(req), conditional=False)
+    spoken = svc.speech.speak(req)
+    if stream_format == "sse":
+        return _speech_events(spoken, text)
+    return audio_response(spoken, conditional=False)
+
+
+SSE_CHUNK = 16 * 1024
+
+
+def _sse(event: dict[str, Any]) -> str:
+    return f"data: {json.dumps(event)}\n\n"
+
+
+def _speech_events(spoken: Spoken, text: str) -> Response:
+    """Audio as Server-Sent Events, as OpenAI and Azure send them: speech.audio.delta events with
+    base64 audio as it comes, then speech.audio.done with the usage."""
+    def events() -> Iterator[str]:
+        if spoken.stream is not None:
+            chunks: Iterable[bytes] = spoken.stream
+        else:
+            assert spoken.entry is not None
+            data = spoken.entry.audio
+            chunks = (data[i:i + SSE_CHUNK] for i in range(0, len(data), SSE_CHUNK))
+        for chunk in chunks:
+            yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()})
+        words = len(text.split())  # offline voices count no tokens: words stand in for them
+        yield _sse({"type": "speech.audio.done",
+                    "usage": {"input_tokens": words, "output_tokens": 0, "total_tokens": words}})
+
+    resp = Response(stream_with_context(events()), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Reader-Voice"] = spoken.voice
+    resp.headers["X-Reader-Cache"] = "hit" if spoken.hit else "miss"
+    return resp
 
 
 def _applicable(voice_id: str, instructions: str | None) -> str | None:
@@ -122,7 +160,12 @@ def transcriptions() -> Any:
     if granularities - {"word", "segment"}:
         raise BadRequest("'timestamp_granularities' takes 'word' and 'segment'.")
     words = "word" in granularities and fmt == "verbose_json"
+    stream = (request.form.get("stream") or "false").lower() == "true"
+    if stream and fmt not in ("json", "text"):
+        raise BadRequest("'stream' works with response_format json or text.")
     result = transcribe_upload(language, words=words, temperature=temperature)
+    if stream:
+        return _transcript_events(result)
     if fmt == "text":
         return Response(result.text + "\n", mimetype="text/plain")
     if fmt in ("srt", "vtt"):
@@ -140,6 +183,37 @@ def transcriptions() -> Any:
     if words:
         body["words"] = [{"word": w.text, "start": round(w.t0, 3), "end": round(w.t1, 3)} for w in result.words]
     return jsonify(body)
+
+
+def _transcript_events(result: Transcript) -> Response:
+    """The transcript as Server-Sent Events: transcript.text.delta per phrase, then transcript.text.done."""
+    def events() -> Iterator[str]:
+        pieces = [s.text for s in result.segments] or [result.text]
+        for k, piece in enumerate(pieces):
+            yield _sse({"type": "transcript.text.delta", "delta": piece + (" " if k + 1 < len(pieces) else "")})
+        yield _sse({"type": "transcript.text.done", "text": result.text,
+                    "usage": {"type": "duration", "seconds": math.ceil(result.duration)}})
+
+    resp = Response(stream_with_context(events()), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/audio/translations")
+def translations() -> Any:
+    """Speech in another language to English text, where the model can (a multilingual Whisper)."""
+    svc = services()
+    caps = svc.transcriber.capabilities
+    if caps.remote or caps.languages == ("en",):
+        raise BadRequest("Translation needs a multilingual Whisper model on this server (READER_WHISPER_MODEL); "
+                         "the one configured understands English only.")
+    fmt = request.form.get("response_format") or "json"
+    if fmt not in ("json", "text"):
+        raise BadRequest("response_format must be json or text for translations.")
+    result = transcribe_upload(None, task="translate")
+    if fmt == "text":
+        return Response(result.text + "\n", mimetype="text/plain")
+    return jsonify({"text": result.text})
 
 
 def _segments(result: Transcript) -> tuple[TranscriptSegment, ...]:
