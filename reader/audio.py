@@ -143,3 +143,67 @@ def decode(data: bytes, *, rate: int = TRANSCRIBE_RATE, max_seconds: float | Non
 def duration_of(data: bytes) -> float:
     """Seconds of audio in an encoded file (by decoding it)."""
     return float(decode(data).shape[0]) / TRANSCRIBE_RATE
+
+
+class _Sink:
+    """A write-only file for PyAV: what was written since the last take()."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+class StreamEncoder:
+    """Encodes int16 mono samples piece by piece, giving back the bytes each piece made, so audio
+    can be sent while the rest is still being synthesised (one stream: no joins between pieces)."""
+
+    def __init__(self, fmt: str, rate: int) -> None:
+        import av
+
+        self.spec = get_format(fmt)
+        self.rate = rate
+        self.out_rate = rate if not self.spec.rates or rate in self.spec.rates else self.spec.rates[0]
+        self._sink = _Sink()
+        self._out: av.container.OutputContainer | None = None
+        if self.spec.container is not None:
+            self._out = av.open(self._sink, mode="w", format=self.spec.container)
+            self._stream: av.AudioStream = self._out.add_stream(  # type: ignore[assignment]
+                self.spec.codec, rate=self.out_rate, layout="mono")
+            if self.spec.bit_rate:
+                self._stream.bit_rate = self.spec.bit_rate
+            self._resampler = av.AudioResampler(format=self._stream.codec_context.format.name, layout="mono",
+                                                rate=self.out_rate)
+
+    def feed(self, samples: np.ndarray) -> bytes:
+        """Encode more samples (at the rate given); the bytes they made so far."""
+        import av
+
+        pcm = _resample(np.ascontiguousarray(samples, dtype=np.int16), self.rate, self.out_rate)
+        if self._out is None:
+            return bytes(pcm.astype("<i2").tobytes())
+        for i in range(0, pcm.size, 4096):
+            frame = av.AudioFrame.from_ndarray(pcm[i:i + 4096].reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = self.out_rate
+            for f in self._resampler.resample(frame):
+                for packet in self._stream.encode(f):
+                    self._out.mux(packet)
+        return self._sink.take()
+
+    def close(self) -> bytes:
+        """Flush the encoder; the last bytes."""
+        if self._out is None:
+            return b""
+        for f in self._resampler.resample(None):
+            for packet in self._stream.encode(f):
+                self._out.mux(packet)
+        for packet in self._stream.encode(None):
+            self._out.mux(packet)
+        self._out.close()
+        return self._sink.take()

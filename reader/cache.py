@@ -514,11 +514,13 @@ class AudioCache:
         return self.locks.acquire(key)
 
     def stats(self) -> dict[str, int]:
+        """Audio entries and the bytes the cache takes on disk."""
         store = self._store or self._connect()
         if store is None:
             return {"entries": 0, "bytes": 0}
         try:
-            return {"entries": len(store), "bytes": int(store.volume())}
+            row = store._sql("SELECT COUNT(*) FROM Cache WHERE key LIKE 'audio:%'").fetchone()
+            return {"entries": int(row[0] or 0), "bytes": int(store.volume())}
         except CACHE_FAULTS:
             return {"entries": 0, "bytes": 0}
 

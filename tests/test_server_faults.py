@@ -144,7 +144,9 @@ def test_a_full_cache_disk_reads_on_and_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
     cache = data / "audio-cache"
     cache.mkdir(parents=True)
-    env = {"READER_CACHE_RETRY_SECONDS": "1", "READER_TTS": "espeak", "READER_EXTRA_TTS": ""}
+    # One web worker and no queue worker: the warning is then said exactly once.
+    env = {"READER_CACHE_RETRY_SECONDS": "1", "READER_TTS": "espeak", "READER_EXTRA_TTS": "",
+           "READER_NARRATION_WORKERS": "0"}
     base, proc = start_server(data, workers=1, env=env, prefix=_namespace_prefix(cache, "size=2m"))
     inside = Path(f"/proc/{proc.pid}/root") / str(cache).lstrip("/")
     try:
@@ -182,7 +184,9 @@ def test_a_read_only_cache_disk_starts_reads_and_recovers(tmp_path: Path) -> Non
     data = tmp_path / "data"
     cache = data / "audio-cache"
     cache.mkdir(parents=True)
-    env = {"READER_CACHE_RETRY_SECONDS": "1", "READER_TTS": "espeak", "READER_EXTRA_TTS": ""}
+    # One web worker and no queue worker: the warning is then said exactly once.
+    env = {"READER_CACHE_RETRY_SECONDS": "1", "READER_TTS": "espeak", "READER_EXTRA_TTS": "",
+           "READER_NARRATION_WORKERS": "0"}
     base, proc = start_server(data, workers=1, env=env, prefix=_namespace_prefix(cache, "ro,size=2m"))
     try:
         doc = _document(base, SENTENCES)

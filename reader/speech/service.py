@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -222,6 +222,35 @@ class SpeechService:
                     return streamer.stream(text.text, voice.name, spec.name, instructions=style, speed=speed)
 
             entry, tee = self.cache.open_stream(key, start, lambda data: _entry(data, spec), committed)
+            if entry is not None:
+                return self._hit(spoken, synth, entry)
+            spoken.hit, spoken.stream = False, tee
+            return spoken
+
+        spans = units.units(text.text, caps.unit_chars, caps.unit_words) if req.stream and not caps.streams else []
+        if len(spans) > 1:  # a long text from an offline voice: send each unit as it is made
+            held = ExitStack()
+            made: list[units.UnitStream] = []
+
+            def start_units() -> Iterator[bytes]:
+                held.enter_context(self._heavy(req.client, caps.remote))
+                try:
+                    stream = units.UnitStream(synth, text.text, voice.name, spans, spec.name, instructions=style,
+                                              speed=speed, release=held.close)
+                    with _engine_errors(synth):
+                        stream.prime()
+                except BaseException:
+                    held.close()
+                    raise
+                made.append(stream)
+                return stream
+
+            def finish_units(data: bytes) -> CachedAudio:
+                stream = made[0]
+                return CachedAudio.of(data, spec.mime, stream.duration,
+                                      ((w.start, w.end, w.t0, w.t1) for w in stream.words))
+
+            entry, tee = self.cache.open_stream(key, start_units, finish_units, committed)
             if entry is not None:
                 return self._hit(spoken, synth, entry)
             spoken.hit, spoken.stream = False, tee

@@ -9,7 +9,7 @@ stream, and their word timings are moved by the characters and seconds that come
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
@@ -75,3 +75,69 @@ def synthesize(synth: Synthesizer, text: str, voice: str, *, instructions: str |
         parts.append(speech.samples)
         done += len(speech.samples)
     return Speech(samples=np.concatenate(parts), sample_rate=rate, words=tuple(words))
+
+
+class UnitStream:
+    """The encoded audio of `text`, unit by unit as each is synthesised, in one stream: the first
+    bytes go out after the first unit, not after the whole text. The word timings and duration
+    are complete once the stream has run to its end (for the cache entry it fills)."""
+
+    def __init__(self, synth: Synthesizer, text: str, voice: str, spans: list[tuple[int, int]], fmt: str, *,
+                 instructions: str | None, speed: float, release: Callable[[], None]) -> None:
+        self.words: list[WordTiming] = []
+        self.duration = 0.0
+        self._release = release
+        self._released = False
+        self._chunks = self._run(synth, text, voice, spans, fmt, instructions, speed)
+        self._head: bytes | None = None
+
+    def prime(self) -> None:
+        """Make the first unit now, so that an engine failure comes before any byte is sent."""
+        self._head = next(self._chunks, b"")
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._head is not None:
+            head, self._head = self._head, None
+            if head:
+                return head
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self._chunks.close()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        if not self._released:
+            self._released = True
+            self._release()
+
+    def _run(self, synth: Synthesizer, text: str, voice: str, spans: list[tuple[int, int]], fmt: str,
+             instructions: str | None, speed: float) -> Generator[bytes, None, None]:
+        from .. import audio
+
+        encoder: audio.StreamEncoder | None = None
+        done = 0
+        try:
+            for start, end in spans:
+                speech = synth.synthesize(text[start:end], voice, instructions=instructions, speed=speed)
+                if encoder is None:
+                    encoder = audio.StreamEncoder(fmt, speech.sample_rate)
+                elif speech.sample_rate != encoder.rate:
+                    raise RuntimeError("an engine changed its sample rate between units")
+                at = done / encoder.rate
+                self.words.extend(WordTiming(w.start + start, w.end + start, round(w.t0 + at, 3), round(w.t1 + at, 3))
+                                  for w in speech.words)
+                done += len(speech.samples)
+                data = encoder.feed(speech.samples)
+                if data:
+                    yield data
+            if encoder is not None:
+                self.duration = done / encoder.rate
+                tail = encoder.close()
+                if tail:
+                    yield tail
+        finally:
+            self._let_go()
