@@ -89,6 +89,11 @@ class Settings:
         "", "AZURE_OPENAI_API_KEY", "Azure OpenAI key. Without it, Microsoft Entra ID (DefaultAzureCredential) is used."
     )
     azure_api_version: str = _setting("2025-04-01-preview", "OPENAI_API_VERSION", "Azure OpenAI API version.")
+    azure_route: str = _setting(
+        "v1", "READER_AZURE_ROUTE",
+        "Azure OpenAI route: v1 (/openai/v1/, no api-version) or deployments (with OPENAI_API_VERSION; "
+        "Whisper deployments need it).",
+    )
     azure_tts_deployment: str = _setting(
         "gpt-4o-mini-tts", "READER_AZURE_TTS_DEPLOYMENT", "Azure deployment name for reading."
     )

@@ -33,6 +33,7 @@ VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "s
           "verse", "marin", "cedar")
 FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 CONTAINERS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
+TTS1_LACKS = ("ballad", "verse", "marin", "cedar")  # voices tts-1 and tts-1-hd reject
 MIME = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",
         "wav": "audio/wav", "pcm": "audio/pcm"}
 
@@ -62,6 +63,22 @@ class Seen:
     json: dict[str, Any] | None = None
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # name -> (filename, mime, data)
+    v1: bool = False  # came in on the /openai/v1/ route
+
+
+def _model_of(route: str, content_type: str, body: bytes) -> str:
+    """The v1 route's deployment: "model" in the JSON body, or the multipart field."""
+    if route == "speech":
+        try:
+            return str(json.loads(body).get("model") or "")
+        except (ValueError, AttributeError):
+            return ""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    for part in message.iter_parts() if message.is_multipart() else ():
+        if part.get_param("name", header="content-disposition") == "model":
+            return (part.get_payload(decode=True) or b"").decode()
+    return ""
 
 
 class FakeAzure:
@@ -83,6 +100,7 @@ class FakeAzure:
         self.first_byte_at: list[float] = []  # perf_counter when each speech body's first byte left
         self.in_flight = 0
         self.max_in_flight = 0
+        self.filter_words: tuple[str, ...] = ()  # input containing one of these gets a content-filter 400
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -144,12 +162,19 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
             with fake._lock:
                 fake.requests.append(seen)
             parts = url.path.strip("/").split("/")
-            # openai/deployments/{dep}/audio/{speech|transcriptions}
-            if len(parts) != 5 or parts[:2] != ["openai", "deployments"] or parts[3] != "audio":
+            if parts[:3] == ["openai", "v1", "audio"] and len(parts) == 4:
+                # The v1 route: no api-version; the deployment is the body's "model".
+                route = parts[3]
+                deployment = _model_of(route, self.headers.get("Content-Type", ""), body)
+                seen.v1 = True
+            elif len(parts) == 5 and parts[:2] == ["openai", "deployments"] and parts[3] == "audio":
+                deployment, route = parts[2], parts[4]
+                if query.get("api-version") not in API_VERSIONS:
+                    return self._json(404, _error(404, "Resource not found"))
+            else:
                 return self._json(404, _error(404, "Resource not found"))
-            deployment, route = parts[2], parts[4]
-            if query.get("api-version") not in API_VERSIONS:
-                return self._json(404, _error(404, "Resource not found"))
+            if len(body) > 25 * 1024 * 1024:
+                return self._json(413, _error("request_too_large", "Maximum content size limit (26214400) exceeded."))
             if not self._authorised(seen.headers):
                 return self._json(401, _error(401, "Access denied due to invalid subscription key or wrong "
                                                    "API endpoint. Make sure to provide a valid key for an "
@@ -178,7 +203,9 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
         def _authorised(self, headers: dict[str, str]) -> bool:
             if "api-key" in headers:
                 return headers["api-key"] == fake.key
-            return fake.token is not None and headers.get("authorization") == f"Bearer {fake.token}"
+            bearer = headers.get("authorization", "")
+            # The v1 route also takes the key as a bearer token, as OpenAI's client sends it.
+            return (fake.token is not None and bearer == f"Bearer {fake.token}") or bearer == f"Bearer {fake.key}"
 
         def _speech(self, seen: Seen, body: bytes, fault: Fault | None) -> None:
             try:
@@ -193,9 +220,18 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
             if len(text) > 4096:
                 return self._json(400, _error("string_above_max_length", "'input' is longer than 4096 "
                                               "characters.", param="input"))
-            if voice not in VOICES:
+            model = str(req.get("model") if seen.v1 else seen.path.split("/")[3])
+            offered = [v for v in VOICES if not (model.startswith("tts-1") and v in TTS1_LACKS)]
+            if voice not in offered:
                 return self._json(400, _error("invalid_value", f"Invalid value for 'voice'. Supported "
-                                              f"values are: {', '.join(VOICES)}.", param="voice"))
+                                              f"values are: {', '.join(offered)}.", param="voice"))
+            if fake.filter_words and any(w in text.lower() for w in fake.filter_words):
+                return self._json(400, {"error": {
+                    "message": "The response was filtered due to the prompt triggering Azure OpenAI's content "
+                               "management policy.", "type": None, "param": "prompt", "code": "content_filter",
+                    "status": 400, "innererror": {"code": "ResponsibleAIPolicyViolation",
+                                                  "content_filter_result": {"hate": {"filtered": True,
+                                                                                     "severity": "high"}}}}})
             if fmt not in FORMATS:
                 return self._json(400, _error("invalid_value", "Invalid response_format.",
                                               param="response_format"))
@@ -325,7 +361,9 @@ def cloud_settings(settings: Any, fake: FakeAzure, **overrides: Any) -> Any:
     """Settings for the azure engine on `fake` (key auth, fast retries), on the test's data dir."""
     import dataclasses
 
+    # The wire tests of the deployment route keep it; the v1 route (Reader's default) has its own tests.
     values: dict[str, Any] = {"azure_endpoint": fake.url, "azure_api_key": fake.key, "cloud_timeout": 5.0,
-                              "cloud_retries": 1, "tts": "azure", "extra_tts": ("espeak",)}
+                              "cloud_retries": 1, "tts": "azure", "extra_tts": ("espeak",),
+                              "azure_route": "deployments"}
     values.update(overrides)
     return dataclasses.replace(settings, **values)

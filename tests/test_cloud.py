@@ -96,7 +96,8 @@ def test_4xx_that_will_not_change_is_not_retried(settings: Any, fake_azure: Fake
     ({"azure_api_key": "wrong"}, ["(401)", "AZURE_OPENAI_API_KEY"]),
     ({"azure_tts_deployment": "gpt-4o-tts-typo"}, ["'gpt-4o-tts-typo'", "DeploymentNotFound",
                                                   "READER_AZURE_TTS_DEPLOYMENT"]),
-    ({"azure_api_version": "2023-01-01"}, ["(404", "READER_AZURE_TTS_DEPLOYMENT"]),
+    # A wrong route is not a missing deployment: the message says to check the route.
+    ({"azure_api_version": "2023-01-01"}, ["(404", "READER_AZURE_ROUTE", "OPENAI_API_VERSION"]),
 ])
 def test_configuration_errors_say_what_to_check(settings: Any, fake_azure: FakeAzure, overrides: dict[str, Any],
                                                 words: list[str]) -> None:
@@ -222,3 +223,69 @@ def test_reader_check_says_what_is_wrong(settings: Any, fake_azure: FakeAzure, m
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert out.count("refused Reader's credentials (401)") == 2 and "wrong-key" not in out
+
+
+
+# -- the v1 route (Reader's default): /openai/v1/, the plain OpenAI client, no api-version --------
+
+def test_v1_route_speech_and_transcription_on_the_wire(settings: Any, fake_azure: FakeAzure, espeak: Any) -> None:
+    engine = tts(settings, fake_azure, azure_route="v1")
+    data = b"".join(engine.stream(SENTENCE, "coral", "mp3"))
+    seen = fake_azure.requests[-1]
+    assert seen.path == "/openai/v1/audio/speech" and seen.query == {}
+    assert seen.headers["api-key"] == "test-key"
+    assert seen.json is not None and seen.json["model"] == "gpt-4o-mini-tts"
+    assert 1.0 < audio.decode(data).shape[0] / audio.TRANSCRIBE_RATE < 5.0
+    said = "Please call me back tomorrow morning."
+    speech = espeak.synthesize(said, "en-us")
+    wav = audio.encode(speech.samples, speech.sample_rate, "wav")
+    stt = azure.build_transcriber(cloud_settings(settings, fake_azure, azure_route="v1"))
+    _OPEN.append(stt)
+    result = stt.transcribe_file(wav, "clip.wav", language="en")
+    seen = fake_azure.requests[-1]
+    assert seen.path == "/openai/v1/audio/transcriptions" and seen.fields["model"] == "gpt-4o-transcribe"
+    assert "please" in result.text.lower() and dict(result.usage)["input"] > 0
+
+
+def test_v1_route_with_entra_id_and_its_errors(settings: Any, fake_azure: FakeAzure) -> None:
+    fake_azure.token = "entra-token"
+    credential = FakeCredential("entra-token")
+    engine = azure.build_synthesizer(cloud_settings(settings, fake_azure, azure_route="v1", azure_api_key=""),
+                                     credential=credential)
+    _OPEN.append(engine)
+    assert b"".join(engine.stream("Hi.", "coral", "mp3"))
+    seen = fake_azure.requests[-1]
+    assert seen.headers["authorization"] == "Bearer entra-token" and "api-key" not in seen.headers
+    typo = tts(settings, fake_azure, azure_route="v1", azure_tts_deployment="gpt-4o-tts-typo")
+    with pytest.raises(CloudNotConfigured, match="READER_AZURE_TTS_DEPLOYMENT"):
+        typo.stream("Hi.", "coral", "mp3")
+
+
+def test_policy_quota_and_model_voice_refusals_say_what_they_are(settings: Any, fake_azure: FakeAzure) -> None:
+    engine = tts(settings, fake_azure, azure_route="v1", cloud_retries=0)
+    fake_azure.filter_words = ("forbidden",)
+    with pytest.raises(CloudRejected, match="content policy"):
+        engine.stream("A forbidden sentence.", "coral", "mp3")
+    fake_azure.faults.append(Fault(status=429, retry_after_ms=1500, code="429",
+                                   message="Requests to the Audio API have exceeded token rate limit of your "
+                                           "current quota. Please retry after 2 seconds."))
+    with pytest.raises(RateLimited, match="quota") as limited:
+        engine.stream("Hi.", "coral", "mp3")
+    assert limited.value.retry_after == 1.5
+    fake_azure.faults.append(Fault(status=429, retry_after=3, code="429", message="The server is busy."))
+    with pytest.raises(RateLimited, match="busy"):
+        engine.stream("Hi.", "coral", "mp3")
+    old = tts(settings, fake_azure, azure_route="v1", azure_tts_deployment="tts-1", cloud_retries=0)
+    fake_azure.deployments = (*fake_azure.deployments, "tts-1")
+    with pytest.raises(CloudRejected) as refused:
+        old.stream("Hi.", "ballad", "mp3")  # tts-1 has no ballad voice
+    assert "invalid_value" in refused.value.detail
+
+
+def test_a_recording_over_25_mb_is_refused_clearly(settings: Any, fake_azure: FakeAzure) -> None:
+    stt = azure.build_transcriber(cloud_settings(settings, fake_azure, azure_route="v1", cloud_retries=0))
+    _OPEN.append(stt)
+    big = audio.encode(np.zeros(16000 * 60 * 14, dtype=np.int16), 16000, "wav")  # 27 MB
+    assert len(big) > 25 * 1024 * 1024
+    with pytest.raises(CloudRejected, match="25 MB"):
+        stt.transcribe_file(big, "long.wav", samples=np.zeros(16000, dtype=np.float32))

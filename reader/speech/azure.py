@@ -1,4 +1,6 @@
-"""The `azure` engine: Azure OpenAI gpt-4o-mini-tts and gpt-4o-transcribe on the deployment route."""
+"""The `azure` engine: Azure OpenAI gpt-4o-mini-tts and gpt-4o-transcribe, on the current v1 route
+(`https://RESOURCE.openai.azure.com/openai/v1/`, the plain OpenAI client, no api-version) or the
+older deployment route (`/openai/deployments/NAME/...?api-version=`), which Whisper deployments need."""
 
 from __future__ import annotations
 
@@ -20,27 +22,32 @@ ROLE_HINT = ("Give Reader's identity the 'Cognitive Services OpenAI User' role o
 
 
 def make_client(settings: Settings, *, credential: Any = None) -> Any:
-    """An AzureOpenAI client: key auth when a key is set, otherwise Microsoft Entra ID."""
-    from openai import AzureOpenAI
+    """A client for the resource: key auth when a key is set, otherwise Microsoft Entra ID."""
+    from openai import AzureOpenAI, OpenAI
 
     if not settings.azure_endpoint:
         raise ValueError("AZURE_OPENAI_ENDPOINT is not set: give the resource's endpoint, "
                          "https://NAME.openai.azure.com.")
-    options: dict[str, Any] = {
-        "azure_endpoint": settings.azure_endpoint,
-        "api_version": settings.azure_api_version,
-        "timeout": settings.cloud_timeout,
-        # The SDK retries connection errors, 408, 409, 429 and 5xx, honouring retry-after(-ms).
-        "max_retries": settings.cloud_retries,
-    }
+    if settings.azure_route not in ("v1", "deployments"):
+        raise ValueError(f"READER_AZURE_ROUTE must be v1 or deployments, not {settings.azure_route!r}.")
+    # The SDK retries connection errors, 408, 409, 429 and 5xx, honouring retry-after(-ms).
+    common: dict[str, Any] = {"timeout": settings.cloud_timeout, "max_retries": settings.cloud_retries}
+    token: Any = settings.azure_api_key or None
+    if token is None:
+        from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+        token = get_bearer_token_provider(credential if credential is not None else DefaultAzureCredential(),
+                                          settings.azure_scope)
+    if settings.azure_route == "v1":
+        base = settings.azure_endpoint.rstrip("/") + "/openai/v1/"
+        headers = {"api-key": settings.azure_api_key} if settings.azure_api_key else None
+        return OpenAI(base_url=base, api_key=token, default_headers=headers, **common)
+    options: dict[str, Any] = {"azure_endpoint": settings.azure_endpoint, "api_version": settings.azure_api_version,
+                               **common}
     if settings.azure_api_key:
         options["api_key"] = settings.azure_api_key
     else:
-        from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-        options["azure_ad_token_provider"] = get_bearer_token_provider(
-            credential if credential is not None else DefaultAzureCredential(), settings.azure_scope
-        )
+        options["azure_ad_token_provider"] = token
     return AzureOpenAI(**options)
 
 

@@ -83,18 +83,31 @@ def translate(exc: BaseException, profile: Profile, what: str) -> CloudError:
             return CloudNotConfigured(f"The {service} refused Reader's credentials (401). {profile.auth_hint}")
         if status == 403:
             return CloudNotConfigured(f"The {service} denied access (403). {profile.role_hint}")
-        if status == 404:
+        if status == 404 and code in ("DeploymentNotFound", "model_not_found", "ModelNotFound"):
             return CloudNotConfigured(
                 f"The {service} has no deployment or model named {profile.model!r} "
-                f"(404{' ' + code if code else ''}). Check {profile.model_setting}: it must be the "
+                f"(404 {code}). Check {profile.model_setting}: it must be the "
                 "deployment name, not the model name. A new deployment can take a few minutes to appear."
+            )
+        if status == 404:
+            return CloudNotConfigured(
+                f"The {service} has no such route (404{' ' + code if code else ''}). Check the endpoint "
+                "setting, and READER_AZURE_ROUTE: v1 for current models, deployments (with OPENAI_API_VERSION) "
+                "for Whisper deployments and older resources."
             )
         if status == 429:
             wait = _retry_after(exc)
-            return RateLimited(
-                f"The {service} is receiving too many requests. Try again in {math.ceil(wait)} s.",
-                retry_after=wait,
+            quota = "quota" in str(getattr(exc, "message", "")).lower()
+            cause = ("has used up its quota for this minute (raise the deployment's quota in the Azure portal)"
+                     if quota else "is busy (no capacity right now)")
+            return RateLimited(f"The {service} {cause}. Try again in {math.ceil(wait)} s.", retry_after=wait)
+        if status == 400 and _content_filtered(exc):
+            return CloudRejected(
+                f"The {service} refused this {what} under its content policy (a policy decision, not a fault "
+                "in the text or in Reader). Reading on with the next sentence, or with an offline voice, works."
             )
+        if status == 413:
+            return CloudRejected(f"The {service} takes recordings up to 25 MB; this one is larger.")
         if status is not None and status < 500:
             return CloudRejected(
                 f"The {service} could not handle this {what} ({status}{' ' + code if code else ''})."
@@ -103,6 +116,19 @@ def translate(exc: BaseException, profile: Profile, what: str) -> CloudError:
                           "Please try again shortly.")
     # Mid-body failures come from the HTTP library itself (the connection broke off).
     return CloudError(f"The connection to the {service} broke off during the {what}. Please try again.")
+
+
+def _content_filtered(exc: BaseException) -> bool:
+    """A 400 from Azure's content filter (code content_filter, or an innererror that says so)."""
+    body = getattr(exc, "body", None)
+    if not isinstance(body, dict):
+        return False
+    error = body.get("error", body)
+    inner = error.get("innererror") if isinstance(error, dict) else None
+    codes = {str(error.get("code", "")) if isinstance(error, dict) else ""}
+    if isinstance(inner, dict):
+        codes.add(str(inner.get("code", "")))
+    return any("content_filter" in c or c == "ResponsibleAIPolicyViolation" for c in codes)
 
 
 def _is_credential_error(exc: BaseException) -> bool:
