@@ -121,6 +121,11 @@ class Settings:
     cloud_concurrency: int = _setting(
         4, "READER_CLOUD_CONCURRENCY", "Cloud syntheses at once per deployment, per worker."
     )
+    cloud_stt_per_minute: int = _setting(
+        0, "READER_CLOUD_STT_PER_MINUTE",
+        "Dictation requests per minute the cloud deployment allows (Azure's default quota: 3). Reader then "
+        "queues and paces them per worker instead of failing (0: no pacing).",
+    )
     allow_free_instructions: bool = _setting(
         False, "READER_ALLOW_FREE_INSTRUCTIONS", "Let users send their own style instructions to cloud voices."
     )

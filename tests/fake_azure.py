@@ -101,6 +101,8 @@ class FakeAzure:
         self.in_flight = 0
         self.max_in_flight = 0
         self.filter_words: tuple[str, ...] = ()  # input containing one of these gets a content-filter 400
+        self.stt_quota: tuple[int, float] | None = None  # (requests, per seconds) for transcriptions, as Azure's
+        self._stt_times: list[float] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -197,6 +199,19 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
             if route == "speech":
                 return self._speech(seen, body, fault)
             if route == "transcriptions":
+                if fake.stt_quota is not None:
+                    count, window = fake.stt_quota
+                    now = time.monotonic()
+                    with fake._lock:
+                        fake._stt_times = [t for t in fake._stt_times if now - t < window]
+                        over = len(fake._stt_times) >= count
+                        if not over:
+                            fake._stt_times.append(now)
+                    if over:
+                        return self._json(429, _error("429", "Requests to the Audio API have exceeded call rate limit "
+                                                      "of your current quota. Please retry after 60 seconds."),
+                                          {"retry-after": "60", "x-ratelimit-remaining-requests": "0",
+                                           "x-ratelimit-limit-requests": str(count)})
                 return self._transcription(seen, body)
             return self._json(404, _error(404, "Resource not found"))
 

@@ -289,3 +289,28 @@ def test_a_recording_over_25_mb_is_refused_clearly(settings: Any, fake_azure: Fa
     assert len(big) > 25 * 1024 * 1024
     with pytest.raises(CloudRejected, match="25 MB"):
         stt.transcribe_file(big, "long.wav", samples=np.zeros(16000, dtype=np.float32))
+
+
+def test_dictation_is_paced_to_the_quota_instead_of_failing(settings: Any, fake_azure: FakeAzure, espeak: Any) -> None:
+    """Azure's default speech-to-text quota is 3 requests a minute: over it, the service answers 429.
+    With the quota set, Reader queues the fourth request until there is room (a 4 s window here)."""
+    speech = espeak.synthesize("Hello there.", "en-us")
+    wav = audio.encode(speech.samples, speech.sample_rate, "wav")
+    fake_azure.stt_quota = (3, 60.0)
+    unpaced = azure.build_transcriber(cloud_settings(settings, fake_azure, azure_route="v1", cloud_retries=0))
+    _OPEN.append(unpaced)
+    for _ in range(3):
+        unpaced.transcribe_file(wav, "a.wav")
+    with pytest.raises(RateLimited, match="quota"):
+        unpaced.transcribe_file(wav, "a.wav")
+    fake_azure.stt_quota, fake_azure._stt_times = (3, 4.0), []
+    paced = azure.build_transcriber(cloud_settings(settings, fake_azure, azure_route="v1", cloud_retries=0,
+                                                   cloud_stt_per_minute=3))
+    _OPEN.append(paced)
+    assert paced.pacer.per_window == 3 and paced.pacer.window == 60.0
+    paced.pacer = cloud.Pacer(3, window=4.5)  # a little wider than the service's window, as in practice
+    started = time.perf_counter()
+    texts = [paced.transcribe_file(wav, "a.wav").text for _ in range(5)]
+    took = time.perf_counter() - started
+    assert all("hello" in t.lower() for t in texts)
+    assert took > 4.4  # the fourth and fifth waited for room in the next window, and none failed

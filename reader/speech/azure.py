@@ -79,4 +79,5 @@ def build_transcriber(settings: Settings, *, credential: Any = None) -> CloudTra
         _profile(settings, settings.azure_stt_deployment, "READER_AZURE_STT_DEPLOYMENT"),
         host=urlsplit(settings.azure_endpoint).netloc,
         concurrency=settings.cloud_concurrency, timeout=settings.cloud_timeout,
+        per_minute=settings.cloud_stt_per_minute,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
@@ -53,6 +54,35 @@ class Slots:
                 self._sem.release()
 
         return release
+
+
+class Pacer:
+    """At most `per_window` requests in any `window` seconds: a request over it waits its turn (up to
+    `wait` seconds) instead of meeting the service's 429. Per worker process."""
+
+    def __init__(self, per_window: int, *, window: float = 60.0, wait: float = 120.0) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.wait = wait
+        self._sent: list[float] = []
+        self._lock = threading.Lock()
+
+    def take(self, profile: Profile) -> None:
+        if self.per_window <= 0:
+            return
+        deadline = time.monotonic() + self.wait
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._sent = [t for t in self._sent if now - t < self.window]
+                if len(self._sent) < self.per_window:
+                    self._sent.append(now)
+                    return
+                free_at = self._sent[0] + self.window
+            if free_at > deadline:
+                raise CloudBusy(f"The {profile.service} takes {self.per_window} dictations a minute and more are "
+                                "waiting. Please try again in a minute.", retry_after=free_at - now)
+            time.sleep(max(free_at - time.monotonic(), 0.01))
 
 
 class ByteStream:
@@ -246,13 +276,15 @@ class CloudTranscriber:
     """Speech to text on an OpenAI-style /audio/transcriptions route; sends the recording as is."""
 
 
-    def __init__(self, client: Any, profile: Profile, *, host: str, concurrency: int, timeout: float) -> None:
+    def __init__(self, client: Any, profile: Profile, *, host: str, concurrency: int, timeout: float,
+                 per_minute: int = 0) -> None:
         self.name = profile.engine
         self.model = f"{profile.model}@{host}"
         self._client = client
         self._profile = profile
         self._slots = Slots(concurrency, timeout, profile)
         self.capabilities = Capabilities(remote=True, accepts_files=True, destination=f"the {profile.service}")
+        self.pacer = Pacer(per_minute)
 
     def close(self) -> None:
         """Close the pooled connections to the service."""
@@ -268,6 +300,7 @@ class CloudTranscriber:
                         prompt: str | None = None, samples: np.ndarray | None = None) -> Transcript:
         """Send the recording in its own container; if the service rejects it, once more as WAV."""
         name, mime = upload_name(data, filename)
+        self.pacer.take(self._profile)  # the deployment's requests-per-minute quota: wait, do not fail
         release = self._slots.acquire()
         try:
             try:

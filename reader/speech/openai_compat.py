@@ -53,4 +53,5 @@ def build_transcriber(settings: Settings) -> CloudTranscriber:
     return CloudTranscriber(
         make_client(settings), _profile(settings, settings.openai_stt_model, "READER_OPENAI_STT_MODEL"),
         host=_host(settings), concurrency=settings.cloud_concurrency, timeout=settings.cloud_timeout,
+        per_minute=settings.cloud_stt_per_minute,
     )
