@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT, start_server, stop_server, wer
+
 from reader import audio
 
 pytestmark = pytest.mark.slow
