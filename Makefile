@@ -24,8 +24,9 @@ run: $(VENV)/.installed
 
 # Debian packages the tests use: Chromium for the browser tests (Playwright cannot download
 # browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces,
-# ffprobe (ffmpeg) to read chapters back and EPUBCheck (with its Java) to validate EPUBs.
-SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck
+# ffprobe (ffmpeg) to read chapters back, EPUBCheck (with its Java) to validate EPUBs, and
+# redis-server for the job queue on Redis.
+SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck redis-server:redis-server
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair##*:}"; done; \

@@ -174,3 +174,37 @@ def test_a_job_survives_its_worker_killed(server: tuple[str, Any]) -> None:
     seconds = audio.decode(data).shape[0] / audio.TRANSCRIBE_RATE
     assert seconds > 60
     print(f"killed at {state['done']}/{state['total']}; done {time.monotonic() - killed:.1f} s later")
+
+
+def test_the_queue_on_redis(tmp_path: Path) -> None:
+    """READER_REDIS_URL puts the narration queue on Redis (Huey's Redis backend): the same job runs."""
+    import shutil as sh
+    import socket
+
+    server_bin = sh.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(server_bin).exists():
+        pytest.fail("redis-server is needed (make test installs Debian's redis-server)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    redis = subprocess.Popen([server_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    data = tmp_path / "data"
+    data.mkdir()
+    try:
+        base, proc = start_server(data, workers=1, env={"READER_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+                                                        "READER_TTS": "espeak", "READER_EXTRA_TTS": ""})
+        try:
+            doc = _document(base, BOOK)
+            status, _, body = _call("POST", f"{base}/api/documents/{doc}/narrations", {"format": "opus"})
+            assert status == 202
+            done = _wait(base, json.loads(body)["url"], ("done", "failed"), seconds=120)
+            assert done["status"] == "done"
+            stats = subprocess.run(["redis-cli", "-p", str(port), "info", "commandstats"],
+                                   capture_output=True, text=True, timeout=10).stdout
+            assert "cmdstat_lpush" in stats or "cmdstat_rpush" in stats, stats  # the job was queued in Redis
+        finally:
+            stop_server(proc)
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
