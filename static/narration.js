@@ -70,6 +70,23 @@ export function initDownload({ docId, voice, openButton }) {
         if (kind !== "progress") { source.close(); source = null; }
       });
     }
+    // The server may refuse a stream when it has many open (503): then ask now and then instead.
+    source.addEventListener("error", () => {
+      if (!source || source.readyState !== EventSource.CLOSED) return;
+      source = null;
+      setTimeout(() => poll(data.url), 2000);
+    });
+  }
+
+  async function poll(url) {
+    const response = await fetch(url).catch(() => null);
+    const next = response?.ok ? await response.json() : job;
+    if (next.status === "queued" || next.status === "running") {
+      show(next);
+      setTimeout(() => poll(url), 2000);
+    } else {
+      show(next);
+    }
   }
 
   form.addEventListener("submit", async (event) => {

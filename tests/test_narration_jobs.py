@@ -208,3 +208,29 @@ def test_the_queue_on_redis(tmp_path: Path) -> None:
     finally:
         redis.terminate()
         redis.wait(timeout=10)
+
+
+def test_progress_streams_are_bounded_per_worker(server: tuple[str, Any]) -> None:
+    """Open progress streams each hold a thread: beyond two per worker a 503, and the slots come back."""
+    import threading
+
+    base, _ = server
+    doc = _document(base, LONG.replace("story", "saga"))
+    status, _, body = _call("POST", f"{base}/api/documents/{doc}/narrations", {"format": "wav"})  # Piper: slow enough
+    job = json.loads(body)
+    opened = []
+    for _ in range(2):
+        stream = urllib.request.urlopen(base + job["events"], timeout=60)
+        stream.readline()
+        opened.append(stream)
+    status, headers, _ = _call("GET", base + job["events"])
+    assert status == 503 and int(headers["Retry-After"]) > 0
+    for stream in opened:
+        stream.close()
+    time.sleep(1.0)
+    freed = threading.Event()
+    with urllib.request.urlopen(base + job["events"], timeout=60) as again:
+        assert again.status == 200
+        freed.set()
+    assert freed.is_set()
+    _call("DELETE", base + job["url"])

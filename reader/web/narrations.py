@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file, stream_with_context, url_for
 
 from .. import services
-from ..errors import BadRequest
+from ..errors import BadRequest, Busy
 from ..narration.jobs import ACTIVE, Job
 from ..narration.narrate import FORMATS, MIME, SUFFIX, Spec
 from ..narration.queue import queue_for
@@ -18,6 +19,11 @@ from .body import json_object
 
 bp = Blueprint("narrations", __name__)
 EVENTS_FOR = 30.0  # seconds one event stream stays open; the browser's EventSource reconnects
+# An open event stream holds one of the worker's threads: at most this many at once per worker,
+# so that progress streams can never take the threads that reading needs. Beyond it a 503, and
+# the page falls back to asking for the job's state now and then.
+EVENT_STREAMS = 2
+_streams = threading.BoundedSemaphore(EVENT_STREAMS)
 
 
 def _job_json(job: Job) -> dict[str, Any]:
@@ -90,6 +96,9 @@ def narration_events(jid: str) -> Response:
     """Progress as Server-Sent Events: a `progress` event on each change, then `done`, `failed` or `cancelled`."""
     _current(jid)  # a 404 now, not inside the stream
     svc = services()
+    if not _streams.acquire(blocking=False):
+        raise Busy("Too many progress streams are open on this server; ask for the narration's state instead.",
+                   retry_after=5)
 
     def events() -> Iterator[str]:
         yield "retry: 1000\n\n"
@@ -104,12 +113,35 @@ def narration_events(jid: str) -> Response:
                 yield f"event: {kind}\ndata: {body}\n\n"
                 if job.status not in ACTIVE:
                     return
+            else:
+                yield ": waiting\n\n"  # a comment: a listener that has gone is noticed at once
             time.sleep(0.5)
 
-    resp = Response(stream_with_context(events()), mimetype="text/event-stream")
+    resp = Response(_Released(stream_with_context(events()), _streams.release), mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: pass events on as they come
     return resp
+
+
+class _Released:
+    """A response body that lets go of its slot when the server closes it, read to the end or not."""
+
+    def __init__(self, body: Iterator[str], release: Callable[[], None]) -> None:
+        self._body = body
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[str]:
+        return self._body
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        try:
+            if close is not None:
+                close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
 
 
 @bp.get("/api/narrations/<jid>/file")
