@@ -187,6 +187,28 @@ def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None
     return base, proc
 
 
+def http_call(method: str, url: str, body: Any = None, *, headers: dict[str, str] | None = None,
+              timeout: float = 120) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of one JSON request to a test server; an HTTP error is an answer too."""
+    import urllib.error
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def post_document(base: str, text: str) -> str:
+    """Open `text` on the server at `base`; its document id."""
+    status, _, body = http_call("POST", base + "/api/documents", {"text": text})
+    assert status in (200, 201), body
+    return str(json.loads(body)["id"])
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import start_server, stop_server
+from conftest import http_call, post_document, start_server, stop_server
 
 from reader import audio
 
@@ -31,20 +31,10 @@ LONG = "# A longer story\n\n" + " ".join(
 
 def _call(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
           timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+    return http_call(method, url, body, headers=headers, timeout=timeout)
 
 
-def _document(base: str, text: str) -> str:
-    status, _, body = _call("POST", base + "/api/documents", {"text": text})
-    assert status in (200, 201)
-    return str(json.loads(body)["id"])
+_document = post_document
 
 
 def _wait(base: str, job_url: str, statuses: tuple[str, ...], seconds: float = 240) -> dict[str, Any]:

@@ -7,7 +7,6 @@ the machine's own disks are never filled."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import server_log, start_server, stop_server
+from conftest import http_call, post_document, server_log, start_server, stop_server
 
 from reader import audio
 
@@ -35,19 +34,10 @@ LONG = ("The committee met on a grey morning in the old town hall, and after a l
 
 def _call(url: str, body: Any = None, *, headers: dict[str, str] | None = None,
           timeout: float = 120) -> tuple[int, dict[str, str], bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+    return http_call("POST" if body is not None else "GET", url, body, headers=headers, timeout=timeout)
 
 
-def _document(base: str, text: str) -> str:
-    status, _, body = _call(base + "/api/documents", {"text": text})
-    assert status in (200, 201), body
-    return str(json.loads(body)["id"])
+_document = post_document
 
 
 # -- a worker killed mid-synthesis ------------------------------------------------------------
@@ -140,14 +130,20 @@ def _sentence(base: str, doc: str, n: int) -> tuple[int, dict[str, str], bytes]:
 SENTENCES = " ".join(f"This is sentence number {n} of the test." for n in range(1, 13))
 
 
-def test_a_full_cache_disk_reads_on_and_recovers(tmp_path: Path) -> None:
+def _disk_server(tmp_path: Path, options: str) -> tuple[Path, Path, str, Any]:
+    """A server whose audio cache is a small tmpfs mounted with `options`: (data, cache, url, process)."""
     data = tmp_path / "data"
     cache = data / "audio-cache"
     cache.mkdir(parents=True)
     # One web worker and no queue worker: the warning is then said exactly once.
     env = {"READER_CACHE_RETRY_SECONDS": "1", "READER_TTS": "espeak", "READER_EXTRA_TTS": "",
            "READER_NARRATION_WORKERS": "0"}
-    base, proc = start_server(data, workers=1, env=env, prefix=_namespace_prefix(cache, "size=2m"))
+    base, proc = start_server(data, workers=1, env=env, prefix=_namespace_prefix(cache, options))
+    return data, cache, base, proc
+
+
+def test_a_full_cache_disk_reads_on_and_recovers(tmp_path: Path) -> None:
+    data, cache, base, proc = _disk_server(tmp_path, "size=2m")
     inside = Path(f"/proc/{proc.pid}/root") / str(cache).lstrip("/")
     try:
         doc = _document(base, SENTENCES)
@@ -181,13 +177,7 @@ def test_a_full_cache_disk_reads_on_and_recovers(tmp_path: Path) -> None:
 
 
 def test_a_read_only_cache_disk_starts_reads_and_recovers(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    cache = data / "audio-cache"
-    cache.mkdir(parents=True)
-    # One web worker and no queue worker: the warning is then said exactly once.
-    env = {"READER_CACHE_RETRY_SECONDS": "1", "READER_TTS": "espeak", "READER_EXTRA_TTS": "",
-           "READER_NARRATION_WORKERS": "0"}
-    base, proc = start_server(data, workers=1, env=env, prefix=_namespace_prefix(cache, "ro,size=2m"))
+    data, cache, base, proc = _disk_server(tmp_path, "ro,size=2m")
     try:
         doc = _document(base, SENTENCES)
         for _ in range(2):
