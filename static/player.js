@@ -15,7 +15,7 @@
 // (pitch preserved): a speed change never asks the server for new audio.
 
 import { blockStart, blockStep, sentenceAtSelection } from "./positions.js";
-import { forgetPosition } from "./resume.js";
+import { markFinished } from "./resume.js";
 import { SentenceAudio } from "./sentence-audio.js";
 import { AudioWake } from "./wake.js";
 import { WordHighlighter } from "./words.js";
@@ -237,7 +237,7 @@ export class Player {
     this.token++;
     this.clearHighlight();
     this.setState("finished");
-    forgetPosition(this.docId);
+    markFinished(this.docId);
     this.view.finished();
     this.wake.sleepSoon();
     this.view.announce("Finished.");

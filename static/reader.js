@@ -24,7 +24,7 @@ import { initForget } from "./forget.js";
 import { initDownload } from "./narration.js";
 import { Player } from "./player.js";
 import { formatDuration, secondsLeft, sentenceAtSelection } from "./positions.js";
-import { rememberPosition, savedPosition } from "./resume.js";
+import { noteOpened, rememberPosition, savedPosition } from "./resume.js";
 import { bindMediaSession, bindShortcuts } from "./shortcuts.js";
 import { createFollower, createLineFocus, initHelp } from "./view.js";
 
@@ -45,6 +45,11 @@ function init(article) {
     article, spans, docId: article.dataset.docId, format: article.dataset.format || "mp3", choices, view,
   });
   view.connect(player, choices);
+  noteOpened(article.dataset.docId, {
+    title: $("doc-title")?.textContent?.trim() || document.title,
+    source: article.dataset.source || "",
+    count: spans.length,
+  });
   view.state("idle");
   if (!spans.length) {
     for (const id of ["play-pause", "stop", "prev", "next", "prev-block", "next-block"]) $(id).disabled = true;
@@ -144,7 +149,7 @@ class ReaderView {
     this.position(false);
     this.follower.show(span, { jump });
     this.lineFocus.update();
-    rememberPosition(this.player.docId, span.dataset.index);
+    rememberPosition(this.player.docId, span.dataset.index, p);
   }
 
   unhighlight(p) {

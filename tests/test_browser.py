@@ -738,3 +738,40 @@ def test_forget_this_text_and_what_the_browser_keeps(live_server: str, new_page:
     page.click("#forget-browser")
     assert "keeps nothing" in page.locator("#forget-browser-status").inner_text()
     assert not page.evaluate("() => Object.keys(localStorage).some((k) => k.startsWith('reader.'))")
+
+
+def test_the_library_of_recent_texts(live_server: str, new_page: Callable[..., Page]) -> None:
+    """Texts read in this browser are listed on the home page with how far they were read; one can
+    be removed from the list, another forgotten on the server; all by keyboard, axe clean."""
+    import urllib.error
+    import urllib.request
+
+    page = new_page(1280, allow=(r"status of 404",))
+    first = open_text(page, live_server, "# First story\n\nOne. Two. Three. Four.").rsplit("/", 1)[1]
+    page.click("#play-pause")
+    wait_for_current(page, sentence_indexes(page)[1])
+    page.click("#play-pause")
+    wait_for_state(page, "paused")
+    second = open_text(page, live_server, "# Second story\n\nAlpha. Beta.").rsplit("/", 1)[1]
+    page.goto(live_server + "/")
+    items = page.locator("#library-list li")
+    items.first.wait_for()
+    assert items.count() == 2
+    assert "Second story" in items.nth(0).inner_text() and "Pasted text" in items.nth(0).inner_text()
+    assert re.search(r"sentence [2-5] of 5", items.nth(1).inner_text()), items.nth(1).inner_text()
+    check_axe(page, "home with the library")
+    shoot(page, "home-1280-library")
+    tab_to(page, "el => (el.getAttribute('aria-label') || '').startsWith('Remove from this list: Second')")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#library-list li').length === 1")
+    assert focused_id(page) == "" and "First story" in page.evaluate("() => document.activeElement.textContent")
+    wait_for_library_status = "Removed “Second story” from this list."
+    page.wait_for_function(f"() => document.getElementById('library-status').textContent === {wait_for_library_status!r}")
+    tab_to(page, "el => (el.getAttribute('aria-label') || '').startsWith('Forget on the server: First')")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('library').hidden")
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(f"{live_server}/api/documents/{first}", timeout=10)
+    assert gone.value.code == 404
+    with urllib.request.urlopen(f"{live_server}/api/documents/{second}", timeout=10) as kept:
+        assert kept.status == 200  # removed from the list only
