@@ -24,6 +24,16 @@ SPEECH = DATA / "speech"  # public-domain recordings (LJ Speech, JFK): see data/
 
 
 @pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """Collect after each test, so that a resource a test left open is reported against it (not
+    against whichever test the garbage collector happens to run in)."""
+    yield
+    import gc
+
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No setting leaks in from the machine running the tests."""
     for name in list(os.environ):
@@ -199,7 +209,8 @@ def http_call(method: str, url: str, body: Any = None, *, headers: dict[str, str
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+        with exc:  # an error response holds its connection until it is closed
+            return exc.code, dict(exc.headers), exc.read()
 
 
 def post_document(base: str, text: str) -> str:

@@ -733,6 +733,7 @@ def test_forget_this_text_and_what_the_browser_keeps(live_server: str, new_page:
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(f"{live_server}/api/documents/{doc_id}", timeout=10)
     assert gone.value.code == 404
+    gone.value.close()
     assert page.evaluate("() => Object.keys(localStorage).some((k) => k.startsWith('reader.'))")  # settings
     page.goto(live_server + "/privacy")
     page.click("#forget-browser")
@@ -773,5 +774,6 @@ def test_the_library_of_recent_texts(live_server: str, new_page: Callable[..., P
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(f"{live_server}/api/documents/{first}", timeout=10)
     assert gone.value.code == 404
+    gone.value.close()
     with urllib.request.urlopen(f"{live_server}/api/documents/{second}", timeout=10) as kept:
         assert kept.status == 200  # removed from the list only

@@ -126,6 +126,7 @@ def test_metrics_sum_every_gunicorn_worker(server: str, client: openai.OpenAI) -
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(server + "/metrics", timeout=30)
     assert denied.value.code == 401
+    denied.value.close()
     name = 'reader_tts_characters_total{engine="espeak"}'
     cached = 'reader_tts_cached_characters_total{engine="espeak"}'
     before = _scrape(server)

@@ -282,7 +282,8 @@ def test_damaged_pdfs_never_reach_the_log(tmp_path: Path) -> None:
                 with urllib.request.urlopen(req, timeout=60) as resp:
                     status = resp.status
             except urllib.error.HTTPError as exc:
-                status = exc.code
+                with exc:
+                    status = exc.code
             assert status in (200, 201, 415, 422), status
     finally:
         stop_server(proc)
