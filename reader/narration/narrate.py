@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import audio
 from ..documents.model import Document
 from ..speech.base import SpeechRequest
-from ..speech.service import SpeechService
+from ..speech.service import SpeechService, Spoken, source_words
 from . import assemble, captions, epub
 from .plan import plan
 
@@ -110,19 +110,11 @@ def _request(doc: Document, n: int, spec: Spec, clip_format: str) -> SpeechReque
                          speed=spec.speed, language=language, stream=False, fallback=False, owner=doc.id)
 
 
-def _words(speech: SpeechService, spoken: object) -> list[tuple[int, int, float, float]]:
+def _words(speech: SpeechService, spoken: Spoken) -> list[tuple[int, int, float, float]]:
     """Word timings already known for a clip (the engine's own, or aligned earlier): never made here."""
-    from ..speech.service import Spoken
-
-    assert isinstance(spoken, Spoken) and spoken.entry is not None
+    assert spoken.entry is not None
     words = spoken.entry.words or (speech.cache.get_words(spoken.key) if spoken.aligned else None) or ()
-    out: list[tuple[int, int, float, float]] = []
-    for start, end, t0, t1 in words:
-        s, e = spoken.text.to_source(start, end)
-        if out and out[-1][:2] == (s, e):
-            continue
-        out.append((s, e, t0, t1))
-    return out
+    return source_words(spoken.text, words)
 
 
 def _author(doc: Document) -> str:

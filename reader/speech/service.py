@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -177,7 +177,9 @@ class SpeechService:
             spoken.fallback = exc.reason
             return spoken
 
-    def _speak(self, synth: Synthesizer, voice: Voice, req: SpeechRequest, spec: audio.Format) -> Spoken:
+    def _key(self, synth: Synthesizer, voice: Voice, req: SpeechRequest,
+             spec: audio.Format) -> tuple[str | None, float, SpokenText, str]:
+        """(style, speed, spoken text, cache key) of `req` for this engine and voice."""
         caps = synth.capabilities
         try:
             style = caps.style_text(req.instructions)
@@ -187,6 +189,11 @@ class SpeechService:
         text = self.spoken(req.text, req.language or voice.language)
         key = cache_key(engine=synth.name, model=synth.model, voice=voice.name, instructions=style,
                         fmt=spec.name, text=text.text, speed=speed)
+        return style, speed, text, key
+
+    def _speak(self, synth: Synthesizer, voice: Voice, req: SpeechRequest, spec: audio.Format) -> Spoken:
+        caps = synth.capabilities
+        style, speed, text, key = self._key(synth, voice, req, spec)
         aligned = caps.word_timings == "aligned" and self.aligner is not None
         spoken = Spoken(mime=spec.mime, hit=True, voice=f"{synth.name}:{voice.name}", key=key, text=text,
                         deterministic=caps.deterministic, aligned=aligned)
@@ -221,11 +228,7 @@ class SpeechService:
                 with _engine_errors(synth):
                     return streamer.stream(text.text, voice.name, spec.name, instructions=style, speed=speed)
 
-            entry, tee = self.cache.open_stream(key, start, lambda data: _entry(data, spec), committed)
-            if entry is not None:
-                return self._hit(spoken, synth, entry)
-            spoken.hit, spoken.stream = False, tee
-            return spoken
+            return self._streamed(spoken, synth, start, lambda data: _entry(data, spec), committed)
 
         spans = units.units(text.text, caps.unit_chars, caps.unit_words) if req.stream and not caps.streams else []
         if len(spans) > 1:  # a long text from an offline voice: send each unit as it is made
@@ -250,11 +253,7 @@ class SpeechService:
                 return CachedAudio.of(data, spec.mime, stream.duration,
                                       ((w.start, w.end, w.t0, w.t1) for w in stream.words))
 
-            entry, tee = self.cache.open_stream(key, start_units, finish_units, committed)
-            if entry is not None:
-                return self._hit(spoken, synth, entry)
-            spoken.hit, spoken.stream = False, tee
-            return spoken
+            return self._streamed(spoken, synth, start_units, finish_units, committed)
 
         def produce() -> CachedAudio:
             check_budget()
@@ -274,6 +273,15 @@ class SpeechService:
             return self._hit(spoken, synth, entry)
         committed(entry)
         spoken.hit, spoken.entry = False, entry
+        return spoken
+
+    def _streamed(self, spoken: Spoken, synth: Synthesizer, start: Callable[[], Iterable[bytes]],
+                  finish: Callable[[bytes], CachedAudio], committed: Callable[[CachedAudio], None]) -> Spoken:
+        """A hit after all (made meanwhile), or a miss that streams into the cache as it is read."""
+        entry, tee = self.cache.open_stream(spoken.key, start, finish, committed)
+        if entry is not None:
+            return self._hit(spoken, synth, entry)
+        spoken.hit, spoken.stream = False, tee
         return spoken
 
     @contextmanager
@@ -316,27 +324,12 @@ class SpeechService:
         if not words and spoken.aligned and self.aligner is not None:
             words = self.aligner.words(spoken.key, spoken.entry.audio, audio.get_format(req.format).name,
                                        spoken.text.text)
-        out: list[tuple[int, int, float, float]] = []
-        for start, end, t0, t1 in words:
-            s, e = spoken.text.to_source(start, end)
-            if out and out[-1][:2] == (s, e):
-                out[-1] = (s, e, out[-1][2], t1)
-                continue
-            out.append((s, e, t0, t1))
-        return spoken, out
+        return spoken, source_words(spoken.text, words)
 
     def speak_key(self, req: SpeechRequest) -> str:
         """The cache key `req` would be stored under (no synthesis)."""
         synth, voice = self.resolve(req.voice)
-        caps = synth.capabilities
-        try:
-            style = caps.style_text(req.instructions)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
-        text = self.spoken(req.text, req.language or voice.language)
-        return cache_key(engine=synth.name, model=synth.model, voice=voice.name, instructions=style,
-                         fmt=audio.get_format(req.format).name, text=text.text,
-                         speed=req.speed if caps.speed else 1.0)
+        return self._key(synth, voice, req, audio.get_format(req.format))[3]
 
     def _align_later(self, key: str, data: bytes, fmt: str, text: str) -> None:
         with self._guard:
@@ -358,6 +351,19 @@ class SpeechService:
             pool, self._align_pool = self._align_pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+
+
+def source_words(text: SpokenText, words: Words) -> list[tuple[int, int, float, float]]:
+    """Timings of spoken words as spans of the written text; several spoken words for one written
+    token ("$3,497") become one, from the first one's start to the last one's end."""
+    out: list[tuple[int, int, float, float]] = []
+    for start, end, t0, t1 in words:
+        s, e = text.to_source(start, end)
+        if out and out[-1][:2] == (s, e):
+            out[-1] = (s, e, out[-1][2], t1)
+            continue
+        out.append((s, e, t0, t1))
+    return out
 
 
 def _background() -> None:
