@@ -8,6 +8,7 @@ cross-process single-flight lock is an flock, so it dies with a worker that is k
 
 from __future__ import annotations
 
+import atexit
 import errno
 import fcntl
 import hashlib
@@ -17,6 +18,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,9 @@ CACHE_FAULTS: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, EOFErro
                                                  KeyError, AttributeError, ImportError, IndexError,
                                                  __import__("pickle").UnpicklingError)
 
+# Hit and miss counts are written after this many requests, or this many seconds.
+COUNT_BATCH = 64
+COUNT_SECONDS = 10.0
 # Faults of the disk or the database as a whole (not of one entry): never a reason to drop an entry.
 DISK_FAULTS: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
 
@@ -259,7 +264,10 @@ class AudioCache:
         self._failing: dict[str, float] = {}  # "open"/"write" -> when to try again
         self._guard = threading.Lock()
         self.locks = KeyLocks(os.path.join(directory, "locks"))
+        self._counts: dict[str, int] = {}  # hits and misses not yet written
+        self._counted_at = time.monotonic()
         self._connect()
+        atexit.register(_flush_at_exit, weakref.ref(self))  # a weak reference: the cache may go before
 
     # -- the store, and its faults -------------------------------------------------------------
 
@@ -436,14 +444,27 @@ class AudioCache:
         self._write("words:" + key, [list(w) for w in words])
 
     def record(self, outcome: str) -> None:
-        """One request's outcome, "hits" or "misses", for the hit rate `reader status` shows."""
-        store = self._store
+        """One request's outcome, "hits" or "misses", for the hit rate `reader status` shows. Counted
+        here and written now and then (and at exit), not as one more write on every request."""
         with self._guard:
-            due = self._due("write")
-        if store is None or not due:
+            self._counts[outcome] = self._counts.get(outcome, 0) + 1
+            pending = sum(self._counts.values())
+            due = pending >= COUNT_BATCH or time.monotonic() - self._counted_at >= COUNT_SECONDS
+        if due:
+            self.flush_counts()
+
+    def flush_counts(self) -> None:
+        """Add the counts kept in memory to the ones on disk."""
+        with self._guard:
+            counts, self._counts = self._counts, {}
+            self._counted_at = time.monotonic()
+            writable = self._due("write")
+        store = self._store
+        if store is None or not writable or not counts:
             return
         try:
-            store.incr("stats:" + outcome, 1, default=0)
+            for outcome, n in counts.items():
+                store.incr("stats:" + outcome, n, default=0)
         except CACHE_FAULTS as exc:
             with self._guard:
                 self._fail("write", exc)
@@ -525,8 +546,15 @@ class AudioCache:
             return {"entries": 0, "bytes": 0}
 
     def close(self) -> None:
+        self.flush_counts()
         if self._store is not None:
             self._store.close()
+
+
+def _flush_at_exit(ref: weakref.ref[AudioCache]) -> None:
+    cache = ref()
+    if cache is not None:
+        cache.flush_counts()
 
 
 def _peek(store: diskcache.Cache, name: str) -> Any:
