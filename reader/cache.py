@@ -20,11 +20,17 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import diskcache
+
+from .errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from .audio_tier import RedisAudioTier
 
 LOGGER = logging.getLogger(__name__)
 
@@ -251,11 +257,14 @@ class KeyLocks:
 
 
 class AudioCache:
-    """Get-or-synthesise with one synthesis per key across threads and worker processes."""
+    """Get-or-synthesise with one synthesis per key across threads and worker processes (and,
+    with a shared tier in Redis, across hosts: the local cache is the first tier, Redis the second)."""
 
     def __init__(self, directory: str, size_mb: int, *, retry_seconds: float = RETRY_SECONDS,
-                 on_fault: Callable[[str], None] | None = None, max_age_seconds: float = 0.0) -> None:
+                 on_fault: Callable[[str], None] | None = None, max_age_seconds: float = 0.0,
+                 shared: RedisAudioTier | None = None) -> None:
         self.directory = directory
+        self.shared = shared
         self._size = size_mb * 1024 * 1024
         self.max_age = max_age_seconds or None  # an entry's age limit, whatever its use
         self._retry = retry_seconds
@@ -362,7 +371,20 @@ class AudioCache:
     # -- entries ------------------------------------------------------------------------------
 
     def get(self, key: str) -> CachedAudio | None:
-        """The verified entry of `key`, or None (a damaged entry is dropped)."""
+        """The verified entry of `key` from the local tier, else the shared one, or None (a damaged
+        entry is dropped). A shared hit is kept locally too."""
+        entry = self._get_local(key)
+        if entry is not None or self.shared is None:
+            return entry
+        try:
+            entry = self.shared.get(key)
+        except StoreUnavailable:
+            return None  # Redis is away: a miss, made and served here
+        if entry is not None:
+            self._write("audio:" + key, entry.to_value())
+        return entry
+
+    def _get_local(self, key: str) -> CachedAudio | None:
         value = self._read("audio:" + key)
         if value is None:
             return None
@@ -374,7 +396,11 @@ class AudioCache:
             return None
 
     def put(self, key: str, entry: CachedAudio) -> bool:
-        """Store `entry`; False when the cache could not take it (the audio is served all the same)."""
+        """Store `entry` in both tiers; False when the local one could not take it (the audio is
+        served all the same)."""
+        if self.shared is not None:
+            with suppress(StoreUnavailable):
+                self.shared.put(key, entry)
         return self._write("audio:" + key, entry.to_value())
 
     def get_or_create(self, key: str, produce: Callable[[], CachedAudio]) -> tuple[CachedAudio, bool]:
@@ -382,11 +408,11 @@ class AudioCache:
         entry = self.get(key)
         if entry is not None:
             return entry, True
-        release = self.locks.acquire(key)
+        release = self.single_flight(key)
         try:
             entry = self.get(key)
             if entry is not None:
-                    return entry, True
+                return entry, True
             entry = produce()
             # diskcache writes in a transaction: a worker killed here leaves no partial entry.
             self.put(key, entry)
@@ -409,7 +435,7 @@ class AudioCache:
         entry = self.get(key)
         if entry is not None:
             return entry, None
-        release = self.locks.acquire(key)
+        release = self.single_flight(key)
         try:
             entry = self.get(key)
             if entry is None:
@@ -432,6 +458,9 @@ class AudioCache:
     def get_words(self, key: str) -> Words | None:
         """Word timings stored beside the audio of `key` by an aligner, if any."""
         value = self._read("words:" + key)
+        if value is None and self.shared is not None:
+            with suppress(StoreUnavailable):
+                return self.shared.get_words(key)
         if value is None:
             return None
         try:
@@ -441,7 +470,11 @@ class AudioCache:
             return None
 
     def set_words(self, key: str, words: Iterable[tuple[int, int, float, float]]) -> None:
-        self._write("words:" + key, [list(w) for w in words])
+        kept = tuple(words)
+        if self.shared is not None:
+            with suppress(StoreUnavailable):
+                self.shared.set_words(key, kept)
+        self._write("words:" + key, [list(w) for w in kept])
 
     def record(self, outcome: str) -> None:
         """One request's outcome, "hits" or "misses", for the hit rate `reader status` shows. Counted
@@ -471,6 +504,9 @@ class AudioCache:
 
     def own(self, key: str, doc_id: str) -> None:
         """Note that document `doc_id` uses the audio of `key` (so deleting it can remove what only it uses)."""
+        if self.shared is not None:
+            with suppress(StoreUnavailable):
+                self.shared.own(key, doc_id)
         store = self._store or self._connect()
         if store is None:
             return
@@ -490,10 +526,13 @@ class AudioCache:
 
     def forget(self, doc_id: str) -> int:
         """Remove the audio only document `doc_id` uses; returns how many entries went."""
+        removed = 0
+        if self.shared is not None:
+            with suppress(StoreUnavailable):
+                removed += self.shared.forget(doc_id)
         store = self._store or self._connect()
         if store is None:
-            return 0
-        removed = 0
+            return removed
         with store.transact():
             for key in store.get("doc:" + doc_id) or []:
                 refs = [d for d in (store.get("refs:" + key) or []) if d != doc_id]
@@ -527,12 +566,29 @@ class AudioCache:
                 "oldest": float(row[0] or 0.0)}
 
     def busy(self, key: str) -> bool:
-        """True while some thread or worker is producing the entry of `key`."""
-        return self.locks.busy(key)
+        """True while some thread, worker or host is producing the entry of `key`."""
+        return self.locks.busy(key) or (self.shared is not None and self.shared.locks.busy(key))
 
     def single_flight(self, key: str) -> Callable[[], None]:
-        """Hold the lock of `key` across threads and workers; call the result to let go."""
-        return self.locks.acquire(key)
+        """Hold the lock of `key` across threads and workers (and hosts, with a shared tier); call
+        the result to let go."""
+        local = self.locks.acquire(key)
+        if self.shared is None:
+            return local
+        try:
+            remote = self.shared.locks.acquire(key, LOCK_SECONDS)
+        except BaseException:
+            local()
+            raise
+
+        def release() -> None:
+            try:
+                if remote is not None:
+                    remote()
+            finally:
+                local()
+
+        return release
 
     def stats(self) -> dict[str, int]:
         """Audio entries and the bytes the cache takes on disk."""

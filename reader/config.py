@@ -161,7 +161,12 @@ class Settings:
     )
     redis_url: str = _setting(
         "", "READER_REDIS_URL",
-        "Redis for the job queue across hosts (redis://host:6379/0). Empty: everything local, jobs in SQLite.",
+        "Redis shared by many hosts (redis://host:6379/0): documents, limits, budgets, narration jobs and "
+        "the shared tier of the audio cache. Empty: everything local, in the data dir.",
+    )
+    redis_audio_mb: int = _setting(
+        512, "READER_REDIS_AUDIO_MB",
+        "Size bound of the audio cache's shared tier in Redis, in MB (least recently used go first).",
     )
     narration_workers: int = _setting(
         1, "READER_NARRATION_WORKERS",

@@ -24,7 +24,8 @@ errors are translated where they enter (`raise UpstreamError(...) from exc`).
     ├── Conflict                     409 conflict        (a narration that is not finished yet)
     ├── StorageFull                  507 storage-full    (the disk budget for exports is spent)
     ├── Busy                         503 busy            (heavy work: this worker is full)
-    │   └── ClientBusy               429 client-busy     (heavy work: this client has enough running)
+    │   ├── ClientBusy               429 client-busy     (heavy work: this client has enough running)
+    │   └── StoreUnavailable         503 store-unavailable (the shared store, Redis, does not answer)
     ├── EngineError                  503 engine-error
     └── CloudError                   502 cloud-error     (a cloud voice or transcriber failed)
         ├── CloudNotConfigured       502 cloud-configuration
@@ -142,6 +143,12 @@ class ClientBusy(Busy):
     """This client already has as much heavy work running as one client may."""
 
     status, title, slug = 429, "Too many requests at once", "client-busy"
+
+
+class StoreUnavailable(Busy):
+    """The shared store (Redis) does not answer; what needs it waits until it is back."""
+
+    status, title, slug = 503, "Shared store unavailable", "store-unavailable"
 
 
 class EngineError(ReaderError):

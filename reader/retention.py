@@ -5,7 +5,6 @@ delete a document with everything made from it. Expiry runs on the job queue eve
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,7 @@ def _forget_what_was_made(svc: Services, doc_id: str) -> None:
     for job in svc.jobs.jobs():
         if job.doc_id == doc_id:
             svc.jobs.cancel(job.id)
-            shutil.rmtree(svc.jobs.folder(job.id), ignore_errors=True)
+            svc.jobs.remove(job.id)
     svc.speech.cache.forget(doc_id)
 
 

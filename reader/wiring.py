@@ -8,14 +8,14 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import Flask, Request
 
-from .budget import DailyBudget, RateLimit
+from .budget import Counters, DailyBudget, DiskCounters, FallbackCounters, RateLimit, RedisCounters
 from .cache import AudioCache
 from .config import Settings
-from .documents.store import DocumentStore
+from .documents.store import Documents, DocumentStore, RedisDocumentStore
 from .limits import HeavyWork
 from .logs import quiet_content_loggers
 from .metrics import Metrics
@@ -23,6 +23,10 @@ from .narration.jobs import JobStore
 from .speech.align import WordAligner
 from .speech.base import Synthesizer, Transcriber
 from .speech.service import SpeechService
+
+if TYPE_CHECKING:
+    from .audio_tier import RedisAudioTier
+    from .shared import SharedRedis
 
 LOGGER = logging.getLogger(__name__)
 
@@ -32,13 +36,14 @@ class Services:
     """What the views share, kept in app.extensions["reader"]."""
 
     settings: Settings
-    documents: DocumentStore
+    documents: Documents
     speech: SpeechService
     transcriber: Transcriber
     metrics: Metrics
     speech_limit: RateLimit  # for POST /api/speech
     heavy: HeavyWork
     jobs: JobStore  # narrations
+    redis: SharedRedis | None = None  # READER_REDIS_URL: what the hosts share
 
 
 def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] | None,
@@ -62,9 +67,15 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     metrics = Metrics()
     heavy = HeavyWork(data / "run" / "clients", per_worker=settings.heavy_per_worker, queue=settings.heavy_queue,
                       per_client=settings.heavy_per_client, on_refuse=metrics.refuse)
+    shared = _shared(settings)
     cache = AudioCache(settings.cache_dir, settings.cache_size_mb, retry_seconds=settings.cache_retry_seconds,
-                       on_fault=metrics.cache_fault, max_age_seconds=settings.audio_days * 86400)
-    budget = DailyBudget(str(data / "budget"), settings.daily_char_budget) if settings.daily_char_budget > 0 else None
+                       on_fault=metrics.cache_fault, max_age_seconds=settings.audio_days * 86400,
+                       shared=shared.audio if shared else None)
+    budget = (DailyBudget(shared.counters("budget") if shared else DiskCounters(str(data / "budget")),
+                          settings.daily_char_budget) if settings.daily_char_budget > 0 else None)
+    rate_counters: Counters = DiskCounters(str(data / "rate-limits"))
+    if shared is not None:
+        rate_counters = FallbackCounters(shared.counters("rate"), rate_counters)
     speech = SpeechService(
         synthesizers, cache, default_engine=settings.tts, default_voice=settings.default_voice,
         pronunciations=settings.pronunciations, metrics=metrics, budget=budget, fallback=settings.fallback,
@@ -72,10 +83,34 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     )
     from .narration.queue import jobs_for
 
-    return Services(settings=settings, documents=DocumentStore(data / "documents"), speech=speech,
+    documents: Documents = DocumentStore(data / "documents")
+    if shared is not None:
+        documents = RedisDocumentStore(shared.redis, keep_seconds=settings.document_days * 86400)
+    return Services(settings=settings, documents=documents, speech=speech,
                     transcriber=transcribers[settings.stt], metrics=metrics, heavy=heavy,
-                    speech_limit=RateLimit(str(data / "rate-limits"), settings.speech_per_minute),
-                    jobs=jobs_for(settings))
+                    speech_limit=RateLimit(rate_counters, settings.speech_per_minute),
+                    jobs=jobs_for(settings), redis=shared.redis if shared else None)
+
+
+@dataclass
+class _Shared:
+    redis: SharedRedis
+    audio: RedisAudioTier
+
+    def counters(self, name: str) -> RedisCounters:
+        return RedisCounters(self.redis, name)
+
+
+def _shared(settings: Settings) -> _Shared | None:
+    """The Redis parts, when READER_REDIS_URL is set."""
+    if not settings.redis_url:
+        return None
+    from .audio_tier import RedisAudioTier
+    from .shared import shared_redis
+
+    redis = shared_redis(settings.redis_url)
+    return _Shared(redis=redis, audio=RedisAudioTier(redis, settings.redis_audio_mb * 1024 * 1024,
+                                                     max_age_seconds=settings.audio_days * 86400))
 
 
 def init_web(app: Flask) -> None:

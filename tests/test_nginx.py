@@ -4,69 +4,28 @@ nginx itself, sentence audio cached and revalidated, the client address passed o
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, start_server, stop_server
+from conftest import ROOT, start_server, stop_server
+from proxy import start_nginx, stop_nginx
 
 pytestmark = pytest.mark.slow
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def _config(tmp: Path, listen: int, upstream: str) -> Path:
-    """The shipped config with this test's ports and paths (and nothing else) changed."""
-    text = (ROOT / "deploy" / "nginx.conf").read_text()
-    for old, new in [
-        ("pid /run/nginx.pid;", f"pid {tmp}/nginx.pid;"),
-        ("error_log /var/log/nginx/error.log warn;", f"error_log {tmp}/error.log warn;"),
-        ("/var/cache/nginx/reader", f"{tmp}/cache"),
-        ("server 127.0.0.1:8000;", f"server {upstream};"),
-        ("listen 80;", f"listen 127.0.0.1:{listen};"),
-        ("/srv/reader/static/", f"{ROOT}/static/"),
-    ]:
-        assert old in text, old
-        text = text.replace(old, new)
-    # Temporary files in the test's folder; as root, workers run as root to read it.
-    temp = "".join(f"    {kind}_temp_path {tmp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    text = text.replace("http {\n", "http {\n" + temp, 1)
-    if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
-        text = "user root;\n" + text
-    path = tmp / "nginx.conf"
-    path.write_text(text)
-    return path
-
-
 @pytest.fixture
 def proxied(tmp_path: Path) -> Iterator[str]:
-    if not Path(NGINX).exists():
-        pytest.fail("nginx is not installed (make test installs Debian's nginx)")
     data = tmp_path / "data"
     data.mkdir()
     base, reader = start_server(data, workers=1, env={"READER_TRUST_PROXY": "1", "READER_TTS": "espeak",
                                                       "READER_EXTRA_TTS": ""})
-    port = free_port()
-    conf = _config(tmp_path, port, base.removeprefix("http://"))
-    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
-                             stderr=subprocess.DEVNULL)
-    front = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(front + "/healthz", timeout=2)
-                break
-            except OSError:
-                if nginx.poll() is not None:
-                    raise RuntimeError((tmp_path / "error.log").read_text()) from None
-                time.sleep(0.1)
-        yield front
+        front, nginx = start_nginx(tmp_path, [base])
+        try:
+            yield front
+        finally:
+            stop_nginx(nginx)
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
         stop_server(reader)
 
 

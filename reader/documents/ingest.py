@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import BadRequest, EmptyText, TooLarge, Unprocessable, UnsupportedMedia
 from .build import build_document
 from .model import Block, Document
-from .store import DocumentStore
+from .store import Documents
 from .text import text_blocks
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -126,7 +126,7 @@ def check_title(title: object) -> str | None:
     return title.strip() or None
 
 
-def _store(store: DocumentStore, found: Extracted, *, source: str, language: str | None,
+def _store(store: Documents, found: Extracted, *, source: str, language: str | None,
            url: str | None = None, title: object = None) -> tuple[Document, bool]:
     lang = check_language(language, default=found.language or "en")
     doc = build_document(found.blocks, source=source, language=lang,
@@ -134,14 +134,14 @@ def _store(store: DocumentStore, found: Extracted, *, source: str, language: str
     return _put(store, doc)
 
 
-def _put(store: DocumentStore, doc: Document) -> tuple[Document, bool]:
+def _put(store: Documents, doc: Document) -> tuple[Document, bool]:
     """Store `doc`; the same content again answers with what is stored (its title included)."""
     if store.put(doc):
         return doc, True
     return store.get(doc.id), False
 
 
-def from_url(store: DocumentStore, url: object, *, settings: Any, mode: object = None,
+def from_url(store: Documents, url: object, *, settings: Any, mode: object = None,
              language: str | None = None, fetcher: Any = None, title: object = None) -> tuple[Document, bool]:
     """A web address -> stored document; returns (document, created)."""
     from .fetch import Fetcher
@@ -157,7 +157,7 @@ def from_url(store: DocumentStore, url: object, *, settings: Any, mode: object =
     return _store(store, found, source="url", language=language, url=page.url, title=title)
 
 
-def from_upload(store: DocumentStore, data: bytes, *, settings: Any, filename: str | None = None,
+def from_upload(store: Documents, data: bytes, *, settings: Any, filename: str | None = None,
                 mode: object = None, language: str | None = None,
                 title: object = None) -> tuple[Document, bool]:
     """An uploaded file -> stored document; returns (document, created)."""
@@ -171,7 +171,7 @@ def from_upload(store: DocumentStore, data: bytes, *, settings: Any, filename: s
 
 
 def from_text(
-    store: DocumentStore,
+    store: Documents,
     text: object,
     *,
     max_chars: int,

@@ -8,19 +8,45 @@ that never existed is.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
+import threading
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import NotFound
+from ..errors import NotFound, StoreUnavailable
 from .model import Document
+
+if TYPE_CHECKING:
+    from ..shared import SharedRedis
+
+LOGGER = logging.getLogger(__name__)
 
 _ID = re.compile(r"^[0-9a-f]{24}$")
 TOUCH_EVERY = 3600.0  # seconds: a document's last use is recorded at most this often
+
+
+class Documents(Protocol):
+    """Where documents are kept: the data dir (DocumentStore) or Redis (RedisDocumentStore)."""
+
+    def put(self, doc: Document) -> bool: ...
+
+    def get(self, doc_id: str) -> Document: ...
+
+    def delete(self, doc_id: str) -> bool: ...
+
+    def entries(self) -> Iterator[tuple[str, float, int]]: ...
+
+    def expire(self, older_than: float, keep: frozenset[str] | set[str] = frozenset()) -> list[str]: ...
 
 
 class DocumentStore:
@@ -105,3 +131,138 @@ class DocumentStore:
             except FileNotFoundError:
                 continue
         return gone
+
+
+class RedisDocumentStore:
+    """Documents in Redis, for many hosts: the same interface as DocumentStore.
+
+    A document is one zlib-compressed JSON value with a checksum; a sorted set holds each
+    document's last use (for expiry); a deletion leaves a tombstone that expires with the
+    document's retention time. Each process keeps the documents it read lately in memory (never
+    on disk): while Redis is away they are still read from there, and an unknown one is a 503.
+    """
+
+    def __init__(self, shared: SharedRedis, *, keep_seconds: float, memory_bytes: int = 32 * 1024 * 1024) -> None:
+        self.shared = shared
+        self.keep_seconds = keep_seconds
+        self._recent: OrderedDict[str, tuple[Document, int]] = OrderedDict()
+        self._recent_bytes = 0
+        self._memory = memory_bytes
+        self._guard = threading.Lock()
+        self._used = shared.key("docs", "used")
+
+    def _key(self, doc_id: str, suffix: str = "") -> str:
+        if not _ID.match(doc_id):
+            raise NotFound(f"No document with id {doc_id!r}.")
+        return self.shared.key("doc", doc_id) + suffix
+
+    def put(self, doc: Document) -> bool:
+        raw = json.dumps(doc.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+        value = hashlib.sha256(raw).digest()[:16] + zlib.compress(raw, 1)
+        key = self._key(doc.id)
+
+        def write(r: Any) -> bool:
+            with r.pipeline() as pipe:  # MULTI/EXEC: the value, its last use and the tombstone at once
+                pipe.set(key, value, nx=True)
+                pipe.zadd(self._used, {doc.id: time.time()})
+                pipe.delete(key + ":deleted")
+                created, _, _ = pipe.execute()
+            return bool(created)
+
+        created = self.shared.call(write)
+        self._remember(doc, len(raw))
+        return created
+
+    def get(self, doc_id: str) -> Document:
+        key = self._key(doc_id)
+        try:
+            value, used = self.shared.call(lambda r: r.pipeline(transaction=False).get(key)
+                                           .zscore(self._used, doc_id).execute())
+        except StoreUnavailable:
+            with self._guard:
+                kept = self._recent.get(doc_id)
+            if kept is None:
+                raise
+            return kept[0]
+        if value is None:
+            self._drop(doc_id)
+            raise NotFound(f"No document with id {doc_id!r}.")
+        doc, size = _decode(value)
+        now = time.time()
+        if used is None or now - float(used) > TOUCH_EVERY:
+            with contextlib.suppress(StoreUnavailable):
+                self.shared.call(lambda r: r.zadd(self._used, {doc_id: now}))
+        self._remember(doc, size)
+        return doc
+
+    def _remember(self, doc: Document, size: int) -> None:
+        if size > self._memory // 4:
+            return
+        with self._guard:
+            old = self._recent.pop(doc.id, None)
+            if old is not None:
+                self._recent_bytes -= old[1]
+            self._recent[doc.id] = (doc, size)
+            self._recent_bytes += size
+            while self._recent_bytes > self._memory and self._recent:
+                _, (_, gone) = self._recent.popitem(last=False)
+                self._recent_bytes -= gone
+
+    def _drop(self, doc_id: str) -> None:
+        with self._guard:
+            old = self._recent.pop(doc_id, None)
+            if old is not None:
+                self._recent_bytes -= old[1]
+
+    def delete(self, doc_id: str) -> bool:
+        key = self._key(doc_id)
+        self._drop(doc_id)
+
+        def remove(r: Any) -> tuple[int, int]:
+            with r.pipeline() as pipe:
+                pipe.delete(key)
+                pipe.zrem(self._used, doc_id)
+                pipe.exists(key + ":deleted")
+                gone, _, tombstone = pipe.execute()
+            if gone:
+                r.set(key + ":deleted", int(time.time()), ex=max(int(self.keep_seconds), 60))
+            return int(gone), int(tombstone)
+
+        gone, tombstone = self.shared.call(remove)
+        if gone:
+            return True
+        if tombstone:
+            return False
+        raise NotFound(f"No document with id {doc_id!r}.")
+
+    def entries(self) -> Iterator[tuple[str, float, int]]:
+        """(id, last use, size in bytes) of every stored document."""
+        used = self.shared.call(lambda r: r.zrange(self._used, 0, -1, withscores=True))
+        for raw_id, when in used:
+            doc_id = raw_id.decode()
+            size = self.shared.do("strlen", self._key(doc_id))
+            yield doc_id, float(when), int(size)
+
+    def expire(self, older_than: float, keep: frozenset[str] | set[str] = frozenset()) -> list[str]:
+        """Delete documents last used before `older_than`, except those in `keep`; their ids.
+        (Tombstones expire by themselves.)"""
+        old = self.shared.call(lambda r: r.zrangebyscore(self._used, "-inf", older_than))
+        gone = []
+        for raw_id in old:
+            doc_id = raw_id.decode()
+            if doc_id not in keep and self.delete(doc_id):
+                gone.append(doc_id)
+        return gone
+
+
+def _decode(value: bytes) -> tuple[Document, int]:
+    """A stored document, checked; a damaged value is a 503 (never served), not a crash."""
+    digest, body = value[:16], value[16:]
+    try:
+        raw = zlib.decompress(body)
+        if hashlib.sha256(raw).digest()[:16] != digest:
+            raise ValueError("checksum mismatch")
+        return Document.from_json(json.loads(raw)), len(raw)
+    except (ValueError, zlib.error, KeyError, TypeError) as exc:
+        LOGGER.error("a stored document failed its check (%s)", type(exc).__name__)
+        raise StoreUnavailable("The document could not be read from the shared store.", retry_after=60) from None

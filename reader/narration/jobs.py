@@ -19,10 +19,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ClientBusy, NotFound, StorageFull
 from .narrate import SUFFIX, Spec
+
+if TYPE_CHECKING:
+    from ..shared import SharedRedis
 
 ACTIVE = ("queued", "running")
 _ID_CHARS = frozenset("0123456789abcdef")
@@ -180,6 +183,14 @@ class JobStore:
             raise Conflict(f"The narration is {job.status}; its file is there once it is done.")
         return job, path
 
+    def finish(self, jid: str, files: dict[str, Path], **changes: Any) -> Job:
+        """Mark a job done with its files (made in its folder)."""
+        return self.update(jid, status="done", files={kind: path.name for kind, path in files.items()}, **changes)
+
+    def remove(self, jid: str) -> None:
+        """A job and its files, gone."""
+        shutil.rmtree(self.folder(jid), ignore_errors=True)
+
     def jobs(self) -> list[Job]:
         found = []
         for folder in self.directory.iterdir():
@@ -208,7 +219,7 @@ class JobStore:
         for job in self.jobs():
             ended = job.finished or job.updated
             if job.status not in ACTIVE and now - ended > self.keep_seconds:
-                shutil.rmtree(self.folder(job.id), ignore_errors=True)
+                self.remove(job.id)
                 removed += 1
         return removed
 
@@ -219,7 +230,7 @@ class JobStore:
         for job in sorted((j for j in self.jobs() if j.status not in ACTIVE), key=lambda j: j.finished):
             if self.used_bytes() < self.budget_bytes:
                 return
-            shutil.rmtree(self.folder(job.id), ignore_errors=True)
+            self.remove(job.id)
         if self.used_bytes() >= self.budget_bytes:
             raise StorageFull("The space for narrations is full while others are being made. Try again later.",
                               retry_after=300)
@@ -227,3 +238,184 @@ class JobStore:
 
 def suffix(fmt: str) -> str:
     return SUFFIX[fmt]
+
+
+CHUNK_BYTES = 1024 * 1024  # a finished file is kept in Redis in pieces of this size
+
+
+class RedisJobStore(JobStore):
+    """Jobs in Redis, for many hosts: any host takes a request, any worker makes the narration,
+    any host serves the file.
+
+    A job's state is one JSON value, changed under a Redis lock (that expires if its holder is
+    killed). A worker makes the files in its local folder and, when done, puts them in Redis in
+    1 MB pieces with their size and sha256; a host that serves one copies it to its local folder
+    first (checked against the sha256), so a download is an ordinary file with Range requests.
+    The budget (READER_EXPORTS_MB) then counts bytes in Redis.
+    """
+
+    def __init__(self, directory: str | Path, shared: SharedRedis, **kwargs: Any) -> None:
+        super().__init__(directory, **kwargs)
+        self.shared = shared
+        self._all = shared.key("jobs")
+        self._pruned = 0.0
+
+    def _state(self, jid: str) -> str:
+        self.folder(jid)  # checks the id
+        return self.shared.key("job", jid)
+
+    def _file_key(self, jid: str, name: str) -> str:
+        return self.shared.key("job-file", jid, name)
+
+    @contextlib.contextmanager
+    def _locked(self, jid: str) -> Iterator[Path]:
+        lock = self.shared.client.lock(self.shared.key("job-lock", jid), timeout=10, blocking_timeout=15)
+        got = self.shared.call(lambda r: lock.acquire())
+        if not got:
+            from ..errors import StoreUnavailable
+
+            raise StoreUnavailable("The narration is busy; try again in a moment.", retry_after=2)
+        try:
+            yield self.folder(jid)
+        finally:
+            with contextlib.suppress(Exception):  # expired, or Redis away: it expires by itself
+                self.shared.call(lambda r: lock.release())
+
+    def get(self, jid: str) -> Job:
+        data = self.shared.call(lambda r: r.get(self._state(jid)))
+        if data is None:
+            raise NotFound(f"No narration with id {jid!r}.")
+        return Job(**json.loads(data))
+
+    def _write(self, folder: Path, job: Job) -> None:
+        ttl = None
+        if job.status not in ACTIVE:
+            ttl = int(self.keep_seconds + 86400)  # expire() removes it first; this is the backstop
+
+        def write(r: Any) -> None:
+            with r.pipeline() as pipe:
+                pipe.set(self._state(job.id), json.dumps(asdict(job)), ex=ttl)
+                pipe.sadd(self._all, job.id)
+                pipe.execute()
+
+        self.shared.call(write)
+
+    def _files_there(self, job: Job) -> bool:
+        if job.status != "done":
+            return True
+        keys = [self._file_key(job.id, name) for name in job.files.values()]
+        return not keys or self.shared.call(lambda r: r.exists(*keys)) == len(keys)
+
+    def finish(self, jid: str, files: dict[str, Path], **changes: Any) -> Job:
+        """Put the files in Redis, mark the job done, and drop the worker's local copies."""
+        ttl = int(self.keep_seconds + 86400)
+        for path in files.values():
+            self._upload(jid, path, ttl)
+        job = super().finish(jid, files, **changes)
+        shutil.rmtree(self.folder(jid), ignore_errors=True)
+        return job
+
+    def _upload(self, jid: str, path: Path, ttl: int) -> None:
+        digest = hashlib.sha256()
+        base = self._file_key(jid, path.name)
+        pieces = 0
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK_BYTES):
+                digest.update(chunk)
+                self.shared.do("set", f"{base}:{pieces}", chunk, ex=ttl)
+                pieces += 1
+        meta = json.dumps({"size": path.stat().st_size, "pieces": pieces, "sha256": digest.hexdigest()})
+        self.shared.call(lambda r: r.set(base, meta, ex=ttl))  # last: the file is there once this is
+
+    def file(self, jid: str, kind: str | None = None) -> tuple[Job, Path]:
+        job = self.get(jid)
+        name = job.files.get(kind or job.format)
+        if job.status != "done" or name is None:
+            from ..errors import Conflict
+
+            if job.status == "done" and kind:
+                raise NotFound(f"This narration has no {kind} file.")
+            raise Conflict(f"The narration is {job.status}; its file is there once it is done.")
+        self._prune_local()
+        path = self.folder(jid) / name
+        if not path.is_file():
+            self._download(jid, name, path)
+        return job, path
+
+    def _download(self, jid: str, name: str, path: Path) -> None:
+        base = self._file_key(jid, name)
+        raw = self.shared.call(lambda r: r.get(base))
+        if raw is None:
+            raise NotFound("This narration's file has expired.")
+        meta = json.loads(raw)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.part")
+        digest = hashlib.sha256()
+        try:
+            with tmp.open("wb") as fh:
+                for i in range(int(meta["pieces"])):
+                    chunk = self.shared.do("get", f"{base}:{i}")
+                    if chunk is None:
+                        raise NotFound("This narration's file has expired.")
+                    digest.update(chunk)
+                    fh.write(chunk)
+            if digest.hexdigest() != meta["sha256"] or tmp.stat().st_size != int(meta["size"]):
+                from ..errors import StoreUnavailable
+
+                raise StoreUnavailable("The narration's file failed its check; try again later.", retry_after=60)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _prune_local(self) -> None:
+        """Local copies of files go after the narration's time (checked every ten minutes)."""
+        now = time.time()
+        if now - self._pruned < 600:
+            return
+        self._pruned = now
+        for folder in self.directory.iterdir():
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and now - folder.stat().st_mtime > self.keep_seconds:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    def remove(self, jid: str) -> None:
+        job = None
+        with contextlib.suppress(NotFound):
+            job = self.get(jid)
+
+        def delete(r: Any) -> None:
+            keys = [self._state(jid)]
+            for name in (job.files.values() if job else ()):
+                base = self._file_key(jid, name)
+                keys.append(base)
+                keys.extend(k for k in r.scan_iter(match=f"{base}:*", count=1000))
+            r.delete(*keys)
+            r.srem(self._all, jid)
+
+        self.shared.call(delete)
+        shutil.rmtree(self.folder(jid), ignore_errors=True)
+
+    def jobs(self) -> list[Job]:
+        ids = [raw.decode() for raw in self.shared.call(lambda r: r.smembers(self._all))]
+        if not ids:
+            return []
+        values = self.shared.call(lambda r: r.mget([self.shared.key("job", i) for i in ids]))
+        found, gone = [], []
+        for jid, data in zip(ids, values, strict=True):
+            if data is None:
+                gone.append(jid)  # expired by its time to live
+                continue
+            with contextlib.suppress(ValueError, TypeError):
+                found.append(Job(**json.loads(data)))
+        if gone:
+            self.shared.call(lambda r: r.srem(self._all, *gone))
+        return found
+
+    def used_bytes(self) -> int:
+        total = 0
+        for job in self.jobs():
+            for name in job.files.values():
+                raw = self.shared.do("get", self._file_key(job.id, name))
+                if raw is not None:
+                    total += int(json.loads(raw)["size"])
+        return total

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from .jobs import JobStore
+from .jobs import JobStore, RedisJobStore
 
 if TYPE_CHECKING:
     from ..wiring import Services
@@ -38,9 +38,16 @@ _WORKER_SERVICES: dict[str, Services] = {}
 
 
 def jobs_for(settings: Settings) -> JobStore:
-    return JobStore(Path(settings.data_dir) / "narrations", per_client=settings.narration_per_client,
-                    budget_bytes=settings.exports_mb * 1024 * 1024, keep_seconds=settings.export_days * 86400,
-                    stale_seconds=settings.job_stale_seconds)
+    """The job store: in the data dir, or in Redis when many hosts share it."""
+    options: dict[str, Any] = {
+        "per_client": settings.narration_per_client, "budget_bytes": settings.exports_mb * 1024 * 1024,
+        "keep_seconds": settings.export_days * 86400, "stale_seconds": settings.job_stale_seconds}
+    folder = Path(settings.data_dir) / "narrations"
+    if settings.redis_url:
+        from ..shared import shared_redis
+
+        return RedisJobStore(folder, shared_redis(settings.redis_url), **options)
+    return JobStore(folder, **options)
 
 
 def queue_for(settings: Settings) -> Queue:
@@ -56,7 +63,11 @@ def _build(settings: Settings) -> Queue:
     from huey import RedisHuey, SqliteHuey, crontab
 
     if settings.redis_url:
-        huey: Any = RedisHuey("reader", url=settings.redis_url)
+        from redis import ConnectionPool
+
+        # Short connect timeouts: with Redis away, enqueueing fails fast (a 503), never hangs a thread.
+        pool = ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=10.0)
+        huey: Any = RedisHuey("reader", connection_pool=pool)
     else:
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
         huey = SqliteHuey("reader", filename=str(Path(settings.data_dir) / "jobs.db"))
@@ -162,10 +173,72 @@ def run_job(settings: Settings, job_id: str, services: Services | None = None) -
         return
     if store.get(job_id).status == "cancelled":
         return
-    store.update(job_id, status="done", done=job.total, finished=time.time(), updated=time.time(),
-                 seconds=round(result.seconds, 3), size=result.path.stat().st_size,
-                 files={kind: path.name for kind, path in result.files.items()})
+    store.finish(job_id, result.files, done=job.total, finished=time.time(), updated=time.time(),
+                 seconds=round(result.seconds, 3), size=result.path.stat().st_size)
     LOGGER.info("narration %s done: %.0f s of audio", job_id, result.seconds)
+
+
+WORKER_BEAT = 5.0  # seconds between a worker's heartbeats
+WORKER_GONE = 15.0  # a worker silent this long is not counted
+
+
+def enqueue(settings: Settings, task: str, *args: Any) -> None:
+    """Queue a task; StoreUnavailable (a 503) when the queue's Redis does not answer."""
+    from ..errors import StoreUnavailable
+
+    try:
+        getattr(queue_for(settings), task)(*args)
+    except Exception as exc:
+        if not settings.redis_url or "redis" not in type(exc).__module__:
+            raise
+        LOGGER.warning("could not queue a task (%s)", type(exc).__name__)
+        raise StoreUnavailable("The job queue does not answer just now. Please try again in a moment.",
+                               retry_after=5) from None
+
+
+def _beat(settings: Settings, workers: int) -> None:
+    """Say, every few seconds, that this consumer and its `workers` processes are alive: in Redis
+    across hosts, or in the data dir on one host."""
+    import os
+    import socket
+
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    folder = Path(settings.data_dir) / "run" / "workers"
+    while True:
+        try:
+            if settings.redis_url:
+                from ..shared import shared_redis
+
+                shared = shared_redis(settings.redis_url)
+                shared.do("set", shared.key("worker", name), workers, ex=int(WORKER_GONE))
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / str(os.getpid())).write_text(str(workers))
+        except Exception as exc:  # Redis away or a full disk: the next beat tries again
+            LOGGER.debug("worker heartbeat failed (%s)", type(exc).__name__)
+        time.sleep(WORKER_BEAT)
+
+
+def live_workers(settings: Settings) -> int:
+    """Narration worker processes that beat lately (all hosts with Redis)."""
+    if settings.redis_url:
+        from ..shared import shared_redis
+
+        shared = shared_redis(settings.redis_url)
+        keys = list(shared.call(lambda r: list(r.scan_iter(match=shared.key("worker", "*"), count=1000))))
+        values = shared.do("mget", keys) if keys else []
+        return sum(int(v) for v in values if v is not None)
+    total = 0
+    now = time.time()
+    for beat in (Path(settings.data_dir) / "run" / "workers").glob("*"):
+        try:
+            if now - beat.stat().st_mtime <= WORKER_GONE:
+                total += int(beat.read_text() or 0)
+            else:
+                beat.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def run_worker(settings: Settings, workers: int) -> None:
@@ -178,6 +251,7 @@ def run_worker(settings: Settings, workers: int) -> None:
     if settings.piper_threads <= 0:
         settings = dataclasses.replace(settings, piper_threads=max((os.cpu_count() or 1) // workers, 1))
     queue = queue_for(settings)
+    threading.Thread(target=_beat, args=(settings, workers), name="reader-worker-beat", daemon=True).start()
     consumer = queue.huey.create_consumer(workers=max(workers, 1), worker_type="process", periodic=True,
                                           check_worker_health=True, health_check_interval=1)
     consumer.run()

@@ -112,6 +112,21 @@ class SpeechService:
             self._voices = voices
         return self._voices
 
+    def engine_status(self) -> dict[str, str]:
+        """Each engine's state for readiness: "ok", "cooling" (a cloud voice failed a moment ago and
+        rests) or "no voices" (its voice files are missing)."""
+        now = time.monotonic()
+        status = {}
+        for name, synth in self.synthesizers.items():
+            try:
+                has_voices = bool(synth.voices())
+            except Exception:  # an engine that cannot even list its voices is not ready
+                has_voices = False
+            cooling = self._cooling.get(name)
+            status[name] = ("no voices" if not has_voices else
+                            "cooling" if cooling is not None and cooling[0] > now else "ok")
+        return status
+
     def default_voice(self) -> str:
         if self._default_voice:
             return self._default_voice

@@ -206,4 +206,29 @@ def transcriptions() -> Any:
 
 @bp.get("/healthz")
 def healthz() -> Response:
+    """Liveness: this process answers (nothing else is asked)."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Readiness: Redis (when used) and the reading engines answer; a 503 problem when not, so
+    that a balancer sends readers elsewhere meanwhile."""
+    from .boundary import problem
+
+    svc = services()
+    engines = svc.speech.engine_status()
+    redis = "not used" if svc.redis is None else ("ok" if svc.redis.ping() else "unavailable")
+    cache = "degraded" if svc.speech.cache.degraded else "ok"  # served without it: not a reason to stop
+    body = {"redis": redis, "engines": engines, "audio_cache": cache}
+    wrong = []
+    if redis == "unavailable":
+        wrong.append("Redis does not answer")
+    default = svc.speech.default_engine
+    if engines.get(default) != "ok":
+        wrong.append(f"the default reading engine ({default}) is {engines.get(default)}")
+    if wrong:
+        resp = problem(503, "Not ready", "; ".join(wrong).capitalize() + ".", "not-ready", **body)
+        resp.headers["Retry-After"] = "5"
+        return resp
+    return jsonify({"status": "ready", **body})

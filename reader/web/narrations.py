@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -11,10 +12,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, send_file, stream_with_context, url_for
 
 from .. import services
-from ..errors import BadRequest, Busy
+from ..errors import BadRequest, Busy, ReaderError, StoreUnavailable
 from ..narration.jobs import ACTIVE, Job
 from ..narration.narrate import FORMATS, MIME, SUFFIX, Spec
-from ..narration.queue import queue_for
+from ..narration.queue import enqueue
 from .body import json_object
 
 bp = Blueprint("narrations", __name__)
@@ -63,7 +64,12 @@ def start_narration(doc_id: str) -> Any:
     spec = Spec(doc_id=doc.id, voice=chosen.id, format=fmt, style=style or None, speed=float(speed))
     job, queue_it = svc.jobs.submit(spec, total=len(doc.sentences), client=request.remote_addr)
     if queue_it:
-        queue_for(svc.settings).narrate(job.id)
+        try:
+            enqueue(svc.settings, "narrate", job.id)
+        except StoreUnavailable:
+            with contextlib.suppress(ReaderError):  # not left "queued" with no task behind it
+                svc.jobs.update(job.id, status="failed", error="It could not be queued.", finished=time.time())
+            raise
     resp = jsonify(_job_json(job))
     resp.status_code = 200 if job.status == "done" else 202
     resp.headers["Location"] = url_for("narrations.get_narration", jid=job.id)
@@ -76,7 +82,7 @@ def _current(jid: str) -> Job:
     job = svc.jobs.get(jid)
     if svc.jobs.is_stale(job):
         svc.jobs.update(jid, updated=time.time())
-        queue_for(svc.settings).narrate(jid)
+        enqueue(svc.settings, "narrate", jid)
         job = svc.jobs.get(jid)
     return job
 
