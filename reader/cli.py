@@ -30,6 +30,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 # A long first synthesis or a model load must not look like a hung worker.
                 "timeout": 120,
                 "graceful_timeout": 10,
+                # Idle keep-alive connections are held longer than a proxy holds its own (nginx:
+                # 60 s, deploy/nginx.conf), so that it is always the proxy that closes one: else a
+                # request sent as Reader closes it meets a reset, and a POST cannot be retried.
+                "keepalive": 75,
                 "accesslog": "-" if args.access_log else None,
                 # The app is built in each worker, after fork: engines load lazily there.
                 "preload_app": False,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,13 @@ def _build(settings: Settings) -> Queue:
 
     def fill(job_id: str, start: int, end: int) -> None:
         fill_cache(settings, job_id, start, end)
+
+    def beat() -> None:
+        # In each worker process once it has started: a thread started in the consumer before it
+        # forks could hold a lock (an import's, a pool's) that the forked worker then waits on for ever.
+        threading.Thread(target=_beat(settings), name="reader-worker-beat", daemon=True).start()
+
+    huey.on_startup()(beat)
 
     def reap() -> None:
         from ..retention import sweep
@@ -196,27 +204,33 @@ def enqueue(settings: Settings, task: str, *args: Any) -> None:
                                retry_after=5) from None
 
 
-def _beat(settings: Settings, workers: int) -> None:
-    """Say, every few seconds, that this consumer and its `workers` processes are alive: in Redis
-    across hosts, or in the data dir on one host."""
+def _beat(settings: Settings) -> Callable[[], None]:
+    """What says, every few seconds, that this worker process is alive: in Redis across hosts, or
+    in the data dir on one host."""
     import os
     import socket
 
     name = f"{socket.gethostname()}:{os.getpid()}"
     folder = Path(settings.data_dir) / "run" / "workers"
-    while True:
-        try:
-            if settings.redis_url:
-                from ..shared import shared_redis
+    client: Any = None
+    if settings.redis_url:
+        from redis import Redis
 
-                shared = shared_redis(settings.redis_url)
-                shared.do("set", shared.key("worker", name), workers, ex=int(WORKER_GONE))
-            else:
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / str(os.getpid())).write_text(str(workers))
-        except Exception as exc:  # Redis away or a full disk: the next beat tries again
-            LOGGER.debug("worker heartbeat failed (%s)", type(exc).__name__)
-        time.sleep(WORKER_BEAT)
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=5.0)
+
+    def beat() -> None:
+        while True:
+            try:
+                if client is not None:
+                    client.set(f"reader:worker:{name}", 1, ex=int(WORKER_GONE))
+                else:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / str(os.getpid())).write_text("1")
+            except Exception as exc:  # Redis away or a full disk: the next beat tries again
+                LOGGER.debug("worker heartbeat failed (%s)", type(exc).__name__)
+            time.sleep(WORKER_BEAT)
+
+    return beat
 
 
 def live_workers(settings: Settings) -> int:
@@ -251,7 +265,6 @@ def run_worker(settings: Settings, workers: int) -> None:
     if settings.piper_threads <= 0:
         settings = dataclasses.replace(settings, piper_threads=max((os.cpu_count() or 1) // workers, 1))
     queue = queue_for(settings)
-    threading.Thread(target=_beat, args=(settings, workers), name="reader-worker-beat", daemon=True).start()
     consumer = queue.huey.create_consumer(workers=max(workers, 1), worker_type="process", periodic=True,
                                           check_worker_health=True, health_check_interval=1)
     consumer.run()
