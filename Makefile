@@ -25,8 +25,9 @@ run: $(VENV)/.installed
 # Debian packages the tests use: Chromium for the browser tests (Playwright cannot download
 # browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces,
 # ffprobe (ffmpeg) to read chapters back, EPUBCheck (with its Java) to validate EPUBs, and
-# redis-server for the job queue on Redis.
-SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck redis-server:redis-server
+# redis-server for the tests of many hosts, and wrk for the nginx benchmark.
+SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck redis-server:redis-server \
+	wrk:wrk
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair##*:}"; done; \
@@ -58,6 +59,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/cloud.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/narration.py
+	$(BIN)/python bench/nginx.py
 	$(BIN)/python bench/play_latency.py
 
 lint: $(VENV)/.installed-test

@@ -14,7 +14,7 @@ from conftest import ROOT, free_port
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def _config(tmp: Path, listen: int, upstream: str, second: str | None = None) -> Path:
+def _config(tmp: Path, listen: int, upstream: str, second: str | None = None, static: Path | None = None) -> Path:
     """The shipped config with this test's ports and paths (and nothing else) changed: its two
     upstream hosts are `upstream` and `second` (the same one twice for a single host)."""
     text = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -25,7 +25,7 @@ def _config(tmp: Path, listen: int, upstream: str, second: str | None = None) ->
         ("server 127.0.0.1:8000 ", f"server {upstream} "),
         ("server 127.0.0.1:8001 ", f"server {second or upstream} "),
         ("listen 80;", f"listen 127.0.0.1:{listen};"),
-        ("/srv/reader/static/", f"{ROOT}/static/"),
+        ("/srv/reader/static/", f"{static or ROOT / 'static'}/"),
     ]:
         assert old in text, old
         text = text.replace(old, new)
@@ -40,13 +40,13 @@ def _config(tmp: Path, listen: int, upstream: str, second: str | None = None) ->
 
 
 
-def start_nginx(tmp: Path, bases: list[str]) -> tuple[str, subprocess.Popen[bytes]]:
+def start_nginx(tmp: Path, bases: list[str], static: Path | None = None) -> tuple[str, subprocess.Popen[bytes]]:
     """nginx on a free loopback port in front of one or two Reader hosts; (its URL, the process)."""
     if not Path(NGINX).exists():
         pytest.fail("nginx is not installed (make test installs Debian's nginx)")
     port = free_port()
     hosts = [b.removeprefix("http://") for b in bases]
-    conf = _config(tmp, port, hosts[0], hosts[1] if len(hosts) > 1 else None)
+    conf = _config(tmp, port, hosts[0], hosts[1] if len(hosts) > 1 else None, static)
     nginx = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
                              stderr=subprocess.DEVNULL)
     front = f"http://127.0.0.1:{port}"
