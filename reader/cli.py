@@ -171,7 +171,19 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     def size(n: float) -> str:
         return f"{n / 1e6:.1f} MB"
 
-    docs = list(DocumentStore(Path(settings.data_dir) / "documents").entries())
+    store: Any = DocumentStore(Path(settings.data_dir) / "documents")
+    shared = None
+    if settings.redis_url:
+        from .audio_tier import RedisAudioTier
+        from .documents.store import RedisDocumentStore
+        from .shared import shared_redis
+
+        shared = shared_redis(settings.redis_url)
+        store = RedisDocumentStore(shared, keep_seconds=settings.document_days * 86400)
+        if not shared.ping():
+            print("Redis does not answer (READER_REDIS_URL): documents, jobs and the shared audio tier are there.")
+            return 1
+    docs = list(store.entries())
     print(f"Documents:  {len(docs)}, {size(sum(d[2] for d in docs))}; least recently used "
           f"{when(min((d[1] for d in docs), default=0))}; kept {settings.document_days:g} days after last use")
     cache = AudioCache(settings.cache_dir, settings.cache_size_mb, retry_seconds=0)
@@ -182,9 +194,14 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
           f"hit rate {rate} ({int(asked)} requests); oldest {when(info['oldest'])}; kept at most "
           f"{settings.audio_days:g} days")
     cache.close()
-    jobs = jobs_for(settings).jobs()
+    if shared is not None:
+        tier = RedisAudioTier(shared, settings.redis_audio_mb * 1024 * 1024, max_age_seconds=0).stats()
+        print(f"Shared:     {tier['entries']} sentences, {size(tier['bytes'])} of {settings.redis_audio_mb} MB "
+              "in Redis")
+    store_of_jobs = jobs_for(settings)
+    jobs = store_of_jobs.jobs()
     done = [j for j in jobs if j.status == "done"]
-    kept = sum(p.stat().st_size for p in (Path(settings.data_dir) / "narrations").rglob("*") if p.is_file())
+    kept = store_of_jobs.used_bytes()
     print(f"Narrations: {len(done)} finished, {sum(1 for j in jobs if j.status in ('queued', 'running'))} under way, "
           f"{size(kept)} of {settings.exports_mb} MB; oldest {when(min((j.finished for j in done), default=0))}; "
           f"kept {settings.export_days:g} days")

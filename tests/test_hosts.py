@@ -215,7 +215,17 @@ def test_a_narration_started_on_one_host_is_made_by_the_worker_and_served_by_the
     status, headers, part = http_call("GET", cluster.a + done["file"], headers={"Range": "bytes=0-99"})
     assert status == 206 and part == data[:100]
     assert not list((cluster.tmp / "worker" / "narrations").glob("*/*.mp3"))  # the worker's copy went to Redis
-    assert _metric(cluster.a, "reader_workers") == 1
+    assert _metric(cluster.a, "reader_workers") == 1 and _metric(cluster.b, "reader_workers") == 1
+    _, _, body = http_call("GET", cluster.b + "/metrics")
+    assert b"\nreader_queue_depth " in body and b"\nreader_redis_up 1" in body
+    env = {k: v for k, v in os.environ.items() if not k.startswith("READER_")}
+    env.update(cluster.env, READER_DATA_DIR=str(cluster.tmp / "b"))
+    status = subprocess.run([sys.executable, "-m", "reader.cli", "status"], env=env, cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "Narrations: " in status.stdout and " finished" in status.stdout
+    documents = int(status.stdout.split("Documents:")[1].split(",")[0])
+    assert documents == len(cluster.cli("keys", "reader:doc:" + "?" * 24).split()), status.stdout  # all hosts', from Redis
 
 
 def test_a_job_finishes_when_its_worker_is_killed(cluster: Cluster) -> None:
