@@ -204,21 +204,27 @@ class RedisLocks:
     def acquire(self, key: str, timeout: float) -> Callable[[], None] | None:
         """Hold `key`; the result lets go. None when Redis is away (the caller goes on with its
         local lock) or after `timeout` s of waiting (going ahead beats waiting for ever)."""
-        name, token = self._name(key), secrets.token_hex(16)
         deadline = time.monotonic() + timeout
         delay = 0.02
         while True:
             try:
-                got = self.shared.call(lambda r: r.set(name, token, nx=True, px=int(LOCK_TTL * 1000)))
+                release = self.try_acquire(key)
             except StoreUnavailable:
                 return None
-            if got:
-                break
+            if release is not None:
+                return release
             if time.monotonic() >= deadline:
                 LOGGER.warning("shared audio lock held for over %.0f s; going ahead", timeout)
                 return None
             time.sleep(delay)
             delay = min(delay * 1.5, 0.2)
+
+    def try_acquire(self, key: str) -> Callable[[], None] | None:
+        """Hold `key` if it is free (the result lets go), None if it is held; StoreUnavailable
+        when Redis is away."""
+        name, token = self._name(key), secrets.token_hex(16)
+        if not self.shared.call(lambda r: r.set(name, token, nx=True, px=int(LOCK_TTL * 1000))):
+            return None
         with self._guard:
             self._held[name] = token
             self._start_renewer()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .shared import SharedRedis
 
 DAY = 86400
+LOGGER = logging.getLogger(__name__)
 
 
 class Counters(Protocol):
@@ -141,7 +143,10 @@ class DailyBudget:
         """Count characters that were synthesised (cache hits cost nothing and are not counted)."""
         if client is None or self.limit <= 0:
             return
-        self._store.add(self._key(client), chars, 2 * DAY)
+        try:
+            self._store.add(self._key(client), chars, 2 * DAY)
+        except StoreUnavailable:  # the audio is made and on its way: it is not lost for a count
+            LOGGER.warning("Redis away: %d characters of cloud speech went uncounted", chars)
 
     def close(self) -> None:
         self._store.close()

@@ -4,7 +4,9 @@ A worker runs at most `per_worker` heavy jobs at once and lets at most `queue` m
 rest get a 503 with Retry-After at once, so that waiting requests can never take every thread
 and light requests (`/healthz`, cached audio, pages) always find one. A client may have at
 most `per_client` heavy jobs under way across all workers: its slots are flocks on files, so
-a slot dies with a worker that is killed.
+a slot dies with a worker that is killed. With Redis (many hosts) the client's slots are Redis
+locks that die with their holder too, and count across every host; while Redis is away, they
+count per host again.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import Busy, ClientBusy
+from .errors import Busy, ClientBusy, StoreUnavailable
+
+if TYPE_CHECKING:
+    from .audio_tier import RedisLocks
 
 # Clients share this many sets of slot files (so the directory never grows).
 CLIENT_STRIPES = 4096
@@ -28,7 +34,9 @@ class HeavyWork:
     """Admission for heavy work: a bounded pool per worker with a bounded queue, and per-client slots."""
 
     def __init__(self, directory: str | os.PathLike[str], *, per_worker: int, queue: int, per_client: int,
-                 wait: float = 60.0, on_refuse: Callable[[str], None] | None = None) -> None:
+                 wait: float = 60.0, on_refuse: Callable[[str], None] | None = None,
+                 shared: RedisLocks | None = None) -> None:
+        self.shared = shared
         self.per_worker = max(per_worker, 1)
         self.queue = max(queue, 0)
         self.per_client = per_client
@@ -71,6 +79,17 @@ class HeavyWork:
     def _client_slot(self, client: str | None) -> Callable[[], None]:
         if client is None or self.per_client <= 0:
             return _nothing
+        if self.shared is not None:
+            who = hashlib.sha256(client.encode()).hexdigest()[:32]
+            try:
+                for i in range(self.per_client):
+                    release = self.shared.try_acquire(f"client:{who}:{i}")
+                    if release is not None:
+                        return release
+            except StoreUnavailable:
+                pass  # Redis away: this host's slots
+            else:
+                return self._too_many()
         stripe = int(hashlib.sha256(client.encode()).hexdigest()[:8], 16) % CLIENT_STRIPES
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +106,9 @@ class HeavyWork:
                 os.close(fd)
                 continue
             return _closer(fd)
+        return self._too_many()
+
+    def _too_many(self) -> Callable[[], None]:
         self._refused("client")
         raise ClientBusy(f"You already have {self.per_client} readings or transcriptions under way. "
                          "Please wait for one to finish.", retry_after=RETRY_AFTER)

@@ -65,9 +65,10 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
         raise ValueError(f"Dictation engine {settings.stt!r} is not configured")
     data = Path(settings.data_dir)
     metrics = Metrics()
-    heavy = HeavyWork(data / "run" / "clients", per_worker=settings.heavy_per_worker, queue=settings.heavy_queue,
-                      per_client=settings.heavy_per_client, on_refuse=metrics.refuse)
     shared = _shared(settings)
+    heavy = HeavyWork(data / "run" / "clients", per_worker=settings.heavy_per_worker, queue=settings.heavy_queue,
+                      per_client=settings.heavy_per_client, on_refuse=metrics.refuse,
+                      shared=shared.audio.locks if shared else None)
     cache = AudioCache(settings.cache_dir, settings.cache_size_mb, retry_seconds=settings.cache_retry_seconds,
                        on_fault=metrics.cache_fault, max_age_seconds=settings.audio_days * 86400,
                        shared=shared.audio if shared else None)

@@ -199,3 +199,28 @@ def test_narration_files_go_to_redis_in_pieces_and_come_back_checked(shared: Sha
     assert not path.exists()  # a damaged copy is never left to be served
     host.remove(job.id)
     assert not list(shared.client.scan_iter(match=f"reader:job*:{job.id}*"))
+
+
+def test_a_clients_heavy_work_is_bounded_across_hosts(shared: SharedRedis, tmp_path: Path) -> None:
+    from contextlib import ExitStack
+
+    from reader.errors import ClientBusy
+    from reader.limits import HeavyWork
+
+    def host(name: str, locks: RedisLocks) -> HeavyWork:
+        return HeavyWork(tmp_path / name, per_worker=4, queue=4, per_client=2, shared=locks)
+
+    a, b = host("a", RedisLocks(shared)), host("b", RedisLocks(shared))
+    with ExitStack() as held:
+        held.enter_context(a.slot("198.51.100.7"))
+        with b.slot("198.51.100.7"):
+            with pytest.raises(ClientBusy), a.slot("198.51.100.7"):
+                pass
+            with b.slot("203.0.113.9"):  # another client has slots of its own
+                pass
+        with b.slot("198.51.100.7"):  # one came back
+            pass
+    away = host("c", RedisLocks(SharedRedis(f"redis://127.0.0.1:{free_port()}/0")))
+    with away.slot("198.51.100.7"), away.slot("198.51.100.7"):  # Redis away: counted on this host
+        with pytest.raises(ClientBusy), away.slot("198.51.100.7"):
+            pass

@@ -205,6 +205,16 @@ class JobStore:
     def is_stale(self, job: Job, now: float | None = None) -> bool:
         return job.status == "running" and (now or time.time()) - job.updated > self.stale_seconds
 
+    def claim_stale(self, jid: str) -> bool:
+        """True for exactly one caller while job `jid` is stale: it then queues the job again. Others
+        (another reaper, a host the reader polls) see it fresh and leave it."""
+        with self._locked(jid) as folder:
+            job = self.get(jid)
+            if not self.is_stale(job):
+                return False
+            self._write(folder, replace(job, updated=time.time()))
+            return True
+
     def stale(self) -> list[Job]:
         """Running jobs whose worker has gone silent."""
         return [job for job in self.jobs() if self.is_stale(job)]

@@ -121,7 +121,8 @@ def requeue_stale(settings: Settings) -> int:
     store = jobs_for(settings)
     count = 0
     for job in store.stale():
-        store.update(job.id, updated=time.time())  # one requeue per silent period
+        if not store.claim_stale(job.id):  # one requeue per silent period, whoever reaps
+            continue
         queue_for(settings).narrate(job.id)
         LOGGER.warning("narration %s lost its worker; queued again", job.id)
         count += 1

@@ -80,8 +80,7 @@ def _current(jid: str) -> Job:
     """The job, started again first when its worker went silent."""
     svc = services()
     job = svc.jobs.get(jid)
-    if svc.jobs.is_stale(job):
-        svc.jobs.update(jid, updated=time.time())
+    if svc.jobs.is_stale(job) and svc.jobs.claim_stale(jid):
         enqueue(svc.settings, "narrate", jid)
         job = svc.jobs.get(jid)
     return job
