@@ -50,6 +50,9 @@ eval: $(VENV)/.installed-test
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/spoken.py
+	$(BIN)/reader eval dictation ../shared/eval/speech --noise white,babble --snr 20,10,5,0 --out artifacts/eval -q
+	$(BIN)/reader eval voices --out artifacts/eval -q
+	$(BIN)/reader eval cost --out artifacts/eval -q
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/speech.py

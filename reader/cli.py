@@ -344,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="run a narration queue consumer")
     worker.add_argument("--workers", type=int, default=0, help="processes (default: READER_NARRATION_WORKERS)")
     worker.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
+    from .evaluation.cli import add_parser as add_eval
+    from .evaluation.cli import run as run_eval
+
+    add_eval(sub)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -352,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     handlers = {"serve": _serve, "speak": _speak, "transcribe": _transcribe, "voices": _voices,
-                "check": _check, "narrate": _narrate, "worker": _worker, "status": _status}
+                "check": _check, "narrate": _narrate, "worker": _worker, "status": _status, "eval": run_eval}
     return handlers[args.command](args, settings)
 
 

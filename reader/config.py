@@ -191,6 +191,18 @@ class Settings:
         60.0, "READER_JOB_STALE_SECONDS",
         "A running narration silent this long is taken to have lost its worker and is started again.",
     )
+    price_tts_per_minute: float = _setting(
+        0.015, "READER_PRICE_TTS_PER_MINUTE",
+        "For `reader eval cost`: USD per minute of gpt-4o-mini-tts audio (OpenAI's estimate, list price, March 2025).",
+    )
+    price_tts_per_million_chars: float = _setting(
+        15.0, "READER_PRICE_TTS_PER_MILLION_CHARS",
+        "For `reader eval cost`: USD per million characters of tts-1 (OpenAI list price, 2024-2025).",
+    )
+    price_stt_per_minute: float = _setting(
+        0.006, "READER_PRICE_STT_PER_MINUTE",
+        "For `reader eval cost`: USD per minute of gpt-4o-transcribe (OpenAI's estimate, list price of March 2025).",
+    )
     trust_proxy: int = _setting(
         0, "READER_TRUST_PROXY",
         "Proxies in front of Reader whose X-Forwarded-For is trusted for the client address (0: none).",
