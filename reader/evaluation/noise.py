@@ -1,8 +1,10 @@
 """Noise mixed into recordings at a set signal-to-noise ratio.
 
-White noise is Gaussian. Babble is several voices talking at once, made here from the
-offline voices reading sentences (six eSpeak NG voices of different pitch and accent, shifted
-in time): no recording needs to be downloaded. A user's noise file is decoded and looped.
+White noise is Gaussian. Babble is a crowd talking at once, made here from the offline
+voices reading sentences (twelve talkers: six eSpeak NG accents, each reading two of the
+sentences, at random offsets): no recording needs to be downloaded. With fewer talkers single
+words stay intelligible, and a recogniser transcribes the crowd instead of the speaker. A
+user's noise file is decoded and looped.
 Every mix is deterministic for its clip and condition (seeded), so a resumed run hears the
 same noise, and its SNR is measured back: `measured_snr` of a mix is the asked SNR.
 """
@@ -60,7 +62,7 @@ def white(length: int, seed: int) -> np.ndarray:
 
 
 def babble(seconds: float = 12.0, seed: int = 7) -> np.ndarray:
-    """Six offline voices talking over each other, equal in loudness, at 16 kHz."""
+    """Twelve offline talkers over each other, equal in loudness, at 16 kHz."""
     from ..speech.espeak import EspeakSynthesizer
 
     engine = EspeakSynthesizer()
@@ -69,7 +71,8 @@ def babble(seconds: float = 12.0, seed: int = 7) -> np.ndarray:
     rng = np.random.default_rng(seed)
     available = {v.name for v in engine.voices()}
     voices = [v for v in BABBLE_VOICES if v in available] or ["en-us"]
-    for n, text in enumerate(BABBLE_TEXTS):
+    for n in range(2 * len(BABBLE_TEXTS)):
+        text = BABBLE_TEXTS[(n + n // len(BABBLE_TEXTS)) % len(BABBLE_TEXTS)]
         speech = engine.synthesize(text, voices[n % len(voices)])
         talk = _to_rate(speech.samples.astype(np.float64) / 32768.0, speech.sample_rate)
         talk = talk / np.sqrt(power(talk) or 1.0)

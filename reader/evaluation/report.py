@@ -78,7 +78,7 @@ def summarise(out: Path) -> dict[str, Any]:
         rows = [r for r in latency if r["kind"] == kind and r["status"] == 200]
         if rows:
             latency_table.append({"kind": kind, "failed": sum(1 for r in latency if r["kind"] == kind) - len(rows),
-                                  **percentiles([r["ttfb"] for r in rows])})
+                                  "values": [r["ttfb"] for r in rows], **percentiles([r["ttfb"] for r in rows])})
     worst_clips = sorted((r for r in dictation if r["wer"] > 0), key=lambda r: -r["wer"])[:WORST]
     worst_sentences = sorted((r for r in voices if r["wer"] > 0), key=lambda r: -r["wer"])[:WORST]
     return {"dictation": by_condition, "conditions": conditions, "headline": headline, "voices": voice_table,
@@ -159,16 +159,14 @@ def plots(summary: dict[str, Any]) -> list[dict[str, str]]:
         found.append(_plot(rtf, "Real-time factor of each voice; the numbers are in the table 'Voices'."))
     latency = summary["latency"]
     if latency:
-        def bars(ax: Any) -> None:
-            kinds = [row["kind"] for row in latency]
-            for offset, key in enumerate(("p50", "p90", "p99")):
-                ax.bar([i + offset * 0.27 for i in range(len(kinds))], [1000 * row[key] for row in latency], width=0.27,
-                       label=key)
-            ax.set_xticks([i + 0.27 for i in range(len(kinds))], kinds)
-            ax.set_ylabel("Time to first byte (ms)")
-            ax.legend(fontsize=8)
+        def spread(ax: Any) -> None:
+            ax.boxplot([[1000 * v for v in row["values"]] for row in latency], whis=(1, 99), showfliers=True)
+            ax.set_xticks(range(1, len(latency) + 1), [row["kind"] for row in latency])
+            ax.set_yscale("log")
+            ax.set_ylabel("Time to first byte (ms, log scale)")
 
-        found.append(_plot(bars, "Latency percentiles by kind of request; the numbers are in the table 'Latency'."))
+        found.append(_plot(spread, "Latency distribution by kind of request (box: middle half; whiskers: 1st to "
+                                   "99th percentile); the percentiles are in the table 'Latency'."))
     return found
 
 
