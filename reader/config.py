@@ -191,6 +191,11 @@ class Settings:
         60.0, "READER_JOB_STALE_SECONDS",
         "A running narration silent this long is taken to have lost its worker and is started again.",
     )
+    language_voices: tuple[str, ...] = _setting(
+        (), "READER_LANGUAGE_VOICES",
+        "Voices for languages the chosen voice does not speak, as language=voice pairs, comma-separated "
+        "(fr=espeak:fr,de=espeak:de). Otherwise the first voice on offer for the language.",
+    )
     price_tts_per_minute: float = _setting(
         0.015, "READER_PRICE_TTS_PER_MINUTE",
         "For `reader eval cost`: USD per minute of gpt-4o-mini-tts audio (OpenAI's estimate, list price, March 2025).",

@@ -80,7 +80,7 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     speech = SpeechService(
         synthesizers, cache, default_engine=settings.tts, default_voice=settings.default_voice,
         pronunciations=settings.pronunciations, metrics=metrics, budget=budget, fallback=settings.fallback,
-        aligner=_word_aligner(cache, settings, transcribers), heavy=heavy,
+        aligner=_word_aligner(cache, settings, transcribers), heavy=heavy, language_voices=settings.language_voices,
     )
     from .narration.queue import jobs_for
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BadRequest, EmptyText, TooLarge, Unprocessable, UnsupportedMedia
+from ..text import language as languages
 from .build import build_document
 from .model import Block, Document
 from .store import Documents
@@ -95,6 +96,16 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
 
     if not data.strip():
         raise EmptyText("The file is empty: there is nothing to read.")
+    if data.startswith(b"PK\x03\x04"):  # a zip: an EPUB, a Word file, or neither
+        from . import books
+
+        zipped = books.kind_of_zip(data)
+        if zipped is None:
+            raise books.refuse_other_zip()
+        book = books.epub_book(data) if zipped == "epub" else books.docx_book(data)
+        if sum(len(b.text) for b in book.blocks) > max_text_chars:
+            raise TooLarge(f"The book has more than {max_text_chars:,} characters of text, the limit.")
+        return Extracted(book.blocks, book.title, book.language, book.skipped)
     kind = sniff(data, hint)
     if kind == "pdf":
         from .pdf import pdf_blocks  # heavy (pypdf): imported when a PDF arrives
@@ -114,7 +125,7 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
         if not blocks:
             raise EmptyText("The file holds no text to read.")
         return Extracted(blocks)
-    raise UnsupportedMedia("This is not a web page, PDF or text file, so it cannot be read aloud.")
+    raise UnsupportedMedia("This is not a web page, PDF, EPUB, Word or text file, so it cannot be read aloud.")
 
 
 def check_title(title: object) -> str | None:
@@ -128,8 +139,9 @@ def check_title(title: object) -> str | None:
 
 def _store(store: Documents, found: Extracted, *, source: str, language: str | None,
            url: str | None = None, title: object = None) -> tuple[Document, bool]:
-    lang = check_language(language, default=found.language or "en")
-    doc = build_document(found.blocks, source=source, language=lang,
+    check_language(language)
+    lang, blocks = languages.apply(found.blocks, language or found.language, trusted=bool(language))
+    doc = build_document(blocks, source=source, language=lang,
                          title=check_title(title) or found.title, skipped=found.skipped, url=url)
     return _put(store, doc)
 
@@ -187,9 +199,10 @@ def from_text(
             "Split it into parts, or ask the operator to raise READER_MAX_TEXT_CHARS."
         )
     title = check_title(title)
-    lang = check_language(language)
+    check_language(language)
     blocks = text_blocks(text)
     if not blocks:
         raise EmptyText("The text is empty: paste some text to read.")
+    lang, blocks = languages.apply(blocks, language or None, trusted=bool(language))
     doc = build_document(blocks, source="text", language=lang, title=title)
     return _put(store, doc)

@@ -81,6 +81,7 @@ class SpeechService:
         fallback: bool = False,
         aligner: WordAligner | None = None,
         heavy: HeavyWork | None = None,
+        language_voices: Iterable[str] = (),
     ) -> None:
         if default_engine not in synthesizers:
             raise ValueError(f"Default engine {default_engine!r} is not configured")
@@ -92,6 +93,7 @@ class SpeechService:
         self.aligner = aligner
         self.heavy = heavy
         self._pronunciations = pronunciations
+        self.language_voices = _language_voices(language_voices)
         self._default_voice = default_voice
         self._voices: list[Voice] | None = None
         offline = [n for n, s in self.synthesizers.items() if not s.capabilities.remote]
@@ -159,6 +161,34 @@ class SpeechService:
         if synth is None or voice is None:
             raise UnknownVoice(f"Unknown voice {voice_id!r}. See GET /api/voices for the voices on offer.")
         return synth, voice
+
+    def voice_for(self, voice_id: str | None, language: str | None) -> str:
+        """The voice that reads `language`: `voice_id` (or the default voice) when it speaks it (a
+        cloud voice speaks them all), else the voice set for the language (READER_LANGUAGE_VOICES),
+        else the first voice on offer for it (the default engine's first, the closest region),
+        else `voice_id` all the same."""
+        chosen = voice_id or self.default_voice()
+        want = (language or "").split("-")[0].lower()
+        if not want:
+            return chosen
+        synth, voice = self.resolve(chosen)
+        if synth.capabilities.remote or voice.language.split("-")[0].lower() == want:
+            return chosen
+        mapped = self.language_voices.get(want)
+        if mapped:
+            try:
+                return self.resolve(mapped)[1].id
+            except UnknownVoice:
+                LOGGER.warning("READER_LANGUAGE_VOICES names an unknown voice for %s", want)
+        engines = list(self.synthesizers)
+        rank = {name: (name != self.default_engine, self.synthesizers[name].capabilities.remote, engines.index(name))
+                for name in engines}
+        found = [v for v in self.voices() if v.language.split("-")[0].lower() == want]
+        if not found:
+            return chosen
+        best = min(found, key=lambda v: (rank[v.engine], v.language.lower() != (language or "").lower(),
+                                         len(v.name), v.name))
+        return best.id
 
     # -- spoken text -----------------------------------------------------------------------
 
@@ -414,3 +444,14 @@ def _entry(data: bytes, spec: audio.Format) -> CachedAudio:
     return CachedAudio.of(data, spec.mime, duration)
 
 
+
+
+def _language_voices(pairs: Iterable[str]) -> dict[str, str]:
+    """READER_LANGUAGE_VOICES: "fr=espeak:fr" pairs; a pair without "=" is a loud error."""
+    found = {}
+    for pair in pairs:
+        lang, sep, voice = pair.partition("=")
+        if not sep or not lang.strip() or not voice.strip():
+            raise ValueError(f"READER_LANGUAGE_VOICES: {pair!r} is not language=voice (fr=espeak:fr)")
+        found[lang.strip().split("-")[0].lower()] = voice.strip()
+    return found

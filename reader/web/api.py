@@ -21,7 +21,16 @@ bp = Blueprint("api", __name__)
 def _document_json(doc: Document) -> dict[str, Any]:
     data = doc.to_json()
     data["url"] = doc.url
+    # Which voice reads each language of the text, for the voice asked for (?voice=) or the default.
+    data["voices"] = reading_voices(doc, request.args.get("voice"))
     return data
+
+
+def reading_voices(doc: Document, voice: str | None) -> dict[str, str]:
+    """{language: voice id} for every language of `doc`: the voice follows the language."""
+    speech = services().speech
+    languages = dict.fromkeys([doc.language, *(b.lang for b in doc.blocks if b.lang)])
+    return {lang: speech.voice_for(voice, lang) for lang in languages if lang}
 
 
 @bp.post("/api/documents")
@@ -88,7 +97,8 @@ def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence, str]:
 
 def _sentence_request(doc_id: str, n: int, **kwargs: Any) -> SpeechRequest:
     doc, sentence, language = _sentence(doc_id, n)
-    return SpeechRequest(text=sentence.text, language=language, voice=request.args.get("voice"), owner=doc.id,
+    voice = services().speech.voice_for(request.args.get("voice"), language)  # the voice follows the language
+    return SpeechRequest(text=sentence.text, language=language, voice=voice, owner=doc.id,
                          format=request.args.get("format") or services().settings.default_format,
                          instructions=request.args.get("instructions") or None,
                          client=request.remote_addr, **kwargs)
@@ -110,8 +120,7 @@ def sentence_timings(doc_id: str, n: int) -> Any:
     result, timings = speech.timings(req)
     assert result.entry is not None
     words = [{"start": s, "end": e, "t0": round(t0, 3), "t1": round(t1, 3)} for s, e, t0, t1 in timings]
-    resp = jsonify({"duration": round(result.entry.duration, 3), "words": words,
-                    "voice": req.voice or speech.default_voice()})
+    resp = jsonify({"duration": round(result.entry.duration, 3), "words": words, "voice": result.voice})
     resp.headers["X-Reader-Cache"] = "hit" if result.hit else "miss"
     if result.fallback:
         resp.headers["X-Reader-Fallback"] = result.fallback

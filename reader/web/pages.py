@@ -81,7 +81,18 @@ def read(doc_id: str) -> Any:
         styles=_styles(svc.speech.synthesizers.values()),
         remote_engines={name for name in svc.speech.synthesizers if svc.speech.is_remote(name)},
         format=svc.settings.default_format,
+        reading_voices=_reading_voices(svc, doc),
     )
+
+
+def _reading_voices(svc: Any, doc: Any) -> list[dict[str, str]]:
+    """The text's languages, each with the voice that reads it when the chosen voice does not
+    speak it (shown on the page, so nobody wonders why the voice changed)."""
+    from .api import reading_voices
+
+    labels = {v.id: v.label for v in svc.speech.voices()}
+    return [{"language": lang, "voice": voice, "label": labels.get(voice, voice)}
+            for lang, voice in reading_voices(doc, None).items()]
 
 
 def _styles(synthesizers: Iterable[Synthesizer]) -> list[dict[str, Any]]:

@@ -1,0 +1,82 @@
+"""The voice follows the language: each document and block in its language (py3langid, with a
+page's own lang attribute believed only when the text agrees), read by a voice of that
+language, numbers spoken in it; a mixed document switches voice per block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reader.documents.model import Block
+from reader.text.language import apply, decide
+
+
+@pytest.mark.parametrize(("declared", "text", "expected"), [
+    (None, "Der Bundestag hat am Donnerstag ein neues Gesetz beschlossen.", "de"),
+    ("en", "Der Bundestag hat am Donnerstag ein neues Gesetz beschlossen, das bald gilt.", "de"),  # the HTML lies
+    ("en-GB", "The committee met on Thursday and agreed the new budget.", "en-GB"),  # agrees: region kept
+    ("fr", "OK", "fr"),  # too short to tell: as declared
+    (None, "Questo è un articolo italiano sulla cucina di casa.", "it"),
+    (None, "안녕하세요, 오늘 날씨가 정말 좋네요. 산책하러 갈까요?", "ko"),
+])
+def test_a_texts_language(declared: str | None, text: str, expected: str) -> None:
+    assert decide(declared, text) == expected
+
+
+def test_blocks_in_another_language_are_tagged_and_a_trusted_choice_stands() -> None:
+    blocks = [Block(index=0, kind="paragraph", text="The weather was fine all week and the garden is green."),
+              Block(index=1, kind="paragraph", text="Le temps était beau toute la semaine et le jardin est vert."),
+              Block(index=2, kind="paragraph", text="We will plant tomatoes and beans next spring, weather permitting.")]
+    language, tagged = apply(blocks, None)
+    assert language == "en" and [b.lang for b in tagged] == [None, "fr", None]
+    language, tagged = apply(blocks, "de", trusted=True)  # the reader said so: the document keeps it
+    assert language == "de" and [b.lang for b in tagged] == ["en", "fr", "en"]
+
+
+@pytest.mark.parametrize(("text", "language", "voice", "digits"), [
+    ("Le chat dort sur la table de la cuisine. Il a 3 chats et deux chiens depuis 2010.", "fr", "espeak:fr", "3"),
+    ("Der Hund schläft im Garten hinter dem Haus. Er hat 3 Katzen und zwei Hunde.", "de", "espeak:de", "3"),
+    ("El perro duerme en el jardín detrás de la casa. Tiene 3 gatos y dos perros.", "es", "espeak:es", "3"),
+])
+def test_each_language_is_read_by_a_voice_of_its_own(client: Any, text: str, language: str, voice: str,
+                                                     digits: str) -> None:
+    doc = client.post("/api/documents", json={"text": text}).get_json()
+    assert doc["language"] == language and doc["voices"] == {language: voice}
+    for n in range(len(doc["sentences"])):
+        # The page asks for the English default voice; the server reads the sentence in its language.
+        resp = client.get(f"/api/documents/{doc['id']}/sentences/{n}/speech?voice=piper:en_US-joe-medium")
+        assert resp.status_code == 200 and resp.headers["X-Reader-Voice"] == voice
+        timings = client.get(f"/api/documents/{doc['id']}/sentences/{n}/timings").get_json()
+        assert timings["voice"] == voice
+    spoken = client.get(f"/api/documents/{doc['id']}/sentences/1/spoken").get_json()
+    assert spoken["language"] == language and f" {digits} " in spoken["spoken"]  # eSpeak says it in its language
+    assert "three" not in spoken["spoken"]
+    page = client.get(f"/read/{doc['id']}").get_data(as_text=True)
+    assert 'id="language-voices"' in page and f"({language})" in page
+
+
+def test_a_mixed_document_switches_voice_per_block(client: Any) -> None:
+    text = ("The weather was fine all week and the garden is green again.\n\n"
+            "Le temps était beau toute la semaine et le jardin est de nouveau vert.\n\n"
+            "We will plant tomatoes and beans in the spring, if the weather allows it.")
+    doc = client.post("/api/documents", json={"text": text}).get_json()
+    assert doc["language"] == "en" and [b.get("lang") for b in doc["blocks"]] == [None, "fr", None]
+    voices = [client.get(f"/api/documents/{doc['id']}/sentences/{n}/speech").headers["X-Reader-Voice"]
+              for n in range(len(doc["sentences"]))]
+    assert voices == ["piper:en_US-joe-medium", "espeak:fr", "piper:en_US-joe-medium"]
+    chosen = [client.get(f"/api/documents/{doc['id']}/sentences/{n}/speech?voice=espeak:en-us")
+              .headers["X-Reader-Voice"] for n in range(len(doc["sentences"]))]
+    assert chosen == ["espeak:en-us", "espeak:fr", "espeak:en-us"]  # the reader's own voice where it can
+    page = client.get(f"/read/{doc['id']}").get_data(as_text=True)
+    assert '<p class="block-paragraph" data-block="1" lang="fr">' in page  # screen readers switch too
+
+
+def test_a_voice_set_for_a_language_is_used(make_app: Any) -> None:
+    app = make_app(language_voices=("fr=espeak:fr-be",))
+    client = app.test_client()
+    doc = client.post("/api/documents", json={"text": "Le chat dort sur la table de la cuisine, près du four."}
+                      ).get_json()
+    assert doc["voices"] == {"fr": "espeak:fr-be"}
+    with pytest.raises(ValueError, match="language=voice"):
+        make_app(language_voices=("espeak:fr",))
