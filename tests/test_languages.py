@@ -80,3 +80,18 @@ def test_a_voice_set_for_a_language_is_used(make_app: Any) -> None:
     assert doc["voices"] == {"fr": "espeak:fr-be"}
     with pytest.raises(ValueError, match="language=voice"):
         make_app(language_voices=("espeak:fr",))
+
+
+def test_free_text_is_spoken_by_the_rules_of_its_own_language(client: Any) -> None:
+    english = client.post("/api/speech", json={"text": "Il a 3 chats et deux chiens dans la maison.",
+                                               "voice": "espeak:en-us"})
+    assert english.status_code == 200 and english.headers["X-Reader-Voice"] == "espeak:en-us"  # as asked
+    french = client.post("/api/speech", json={"text": "Il a 3 chats et deux chiens dans la maison."})
+    assert french.headers["X-Reader-Voice"] == "espeak:fr"  # no voice asked for: one of the text's language
+    from reader import services
+    from reader.speech.base import SpeechRequest
+
+    with client.application.app_context():
+        spoken = services().speech.speak(SpeechRequest(text="Il a 3 chats et deux chiens dans la maison.",
+                                                       voice="espeak:en-us", stream=False))
+    assert " 3 " in spoken.text.text and "three" not in spoken.text.text  # not the English voice's rules

@@ -34,6 +34,7 @@ from ..errors import (
 )
 from ..limits import HeavyWork
 from ..metrics import Metrics
+from ..text.language import decide
 from ..text.speech_text import SpokenText, load_pronunciations, spoken_text
 from . import units
 from .align import WordAligner
@@ -231,7 +232,9 @@ class SpeechService:
         except ValueError as exc:
             raise BadRequest(str(exc)) from exc
         speed = req.speed if caps.speed else 1.0
-        text = self.spoken(req.text, req.language or voice.language)
+        # Free text in another language than the voice's is not normalised by the voice's rules
+        # ("Il a 3 chats" to an English voice keeps its "3"): the text's own language decides.
+        text = self.spoken(req.text, req.language or decide(voice.language, req.text) or voice.language)
         key = cache_key(engine=synth.name, model=synth.model, voice=voice.name, instructions=style,
                         fmt=spec.name, text=text.text, speed=speed)
         return style, speed, text, key

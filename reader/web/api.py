@@ -181,7 +181,12 @@ def speech() -> Any:
             f"POST /api/speech takes at most {svc.settings.max_speech_chars:,} characters; "
             "create a document for longer text."
         )
-    req = SpeechRequest(text=text, voice=_optional_string(data, "voice"),
+    voice = _optional_string(data, "voice")
+    if voice is None:  # no voice asked for: one that speaks the text's language
+        from ..text.language import decide
+
+        voice = svc.speech.voice_for(None, decide(None, text))
+    req = SpeechRequest(text=text, voice=voice,
                         format=_optional_string(data, "format") or svc.settings.default_format,
                         instructions=_optional_string(data, "instructions"), client=request.remote_addr)
     return audio_response(svc.speech.speak(req))
