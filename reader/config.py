@@ -57,6 +57,11 @@ class Settings:
         "", "READER_WHISPER_MODEL",
         "Path of a CTranslate2 Whisper model directory. Default: the packaged tiny.en model.",
     )
+    whisper_multilingual: str = _setting(
+        "", "READER_WHISPER_MULTILINGUAL",
+        "Whisper model for languages other than English: empty for the packaged multilingual base, a model "
+        "directory, or none (English only).",
+    )
     whisper_threads: int = _setting(2, "READER_WHISPER_THREADS", "CPU threads per Whisper transcription.")
     max_text_chars: int = _setting(
         500_000, "READER_MAX_TEXT_CHARS", "Longest pasted text accepted, in characters."

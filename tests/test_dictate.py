@@ -91,7 +91,9 @@ def sites() -> Iterator[Sites]:
 def server(tmp_path_factory: pytest.TempPathFactory, sites: Sites) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("dictate") / "data"
     data_dir.mkdir()
-    base, proc = start_server(data_dir, workers=2, env={"READER_CORS_ORIGINS": sites.allowed})
+    # English only (READER_WHISPER_MULTILINGUAL=none), as some deployments are: a French field is refused.
+    base, proc = start_server(data_dir, workers=2, env={"READER_CORS_ORIGINS": sites.allowed,
+                                                        "READER_WHISPER_MULTILINGUAL": "none"})
     try:
         yield base
     finally:

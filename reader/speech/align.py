@@ -90,7 +90,7 @@ class WordAligner:
         self._cache = cache
         self._transcriber = transcriber  # built on first use: the model loads lazily
 
-    def words(self, key: str, data: bytes, fmt: str, text: str) -> tuple[Timing, ...]:
+    def words(self, key: str, data: bytes, fmt: str, text: str, *, language: str | None = None) -> tuple[Timing, ...]:
         """Timings for the audio `data` of cache entry `key`, computed at most once across workers."""
         found = self._cache.get_words(key)
         if found is not None:
@@ -106,7 +106,9 @@ class WordAligner:
                 data = audio.encode(np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2"), 24000, "wav")
             samples = audio.decode(data)
             whisper = self._transcriber()
-            heard = whisper.transcribe(samples, word_timestamps=True)  # type: ignore[attr-defined]
+            # The voice's language picks the model (English: the fast tiny.en).
+            heard = whisper.transcribe(samples, word_timestamps=True,  # type: ignore[attr-defined]
+                                       language=(language or "").split("-")[0].lower() or None)
             words = align(text, heard.words, samples.shape[0] / audio.TRANSCRIBE_RATE)
             self._cache.set_words(key, words)
             LOGGER.debug("aligned %d words (%d heard)", len(words), len(heard.words))

@@ -21,9 +21,20 @@ def _espeak(settings: Settings) -> Synthesizer:
 
 
 def _whisper(settings: Settings) -> Transcriber:
-    from .whisper import WhisperTranscriber
+    """tiny.en for English; with the multilingual model (READER_WHISPER_MULTILINGUAL), every language."""
+    from pathlib import Path
 
-    return WhisperTranscriber(settings.whisper_model, threads=settings.whisper_threads)
+    from .whisper import LanguageRoutedWhisper, WhisperTranscriber
+    from .whisper_models import multilingual_base
+
+    english = WhisperTranscriber(settings.whisper_model, threads=settings.whisper_threads)
+    choice = settings.whisper_multilingual
+    if choice == "none" or (settings.whisper_model and not choice):
+        return english  # an operator's own model stands alone unless a multilingual one is named too
+    path = Path(choice) if choice else multilingual_base(Path(settings.data_dir) / "models")
+    if path is None:
+        return english
+    return LanguageRoutedWhisper(english, WhisperTranscriber(str(path), threads=settings.whisper_threads))
 
 
 def _azure_tts(settings: Settings) -> Synthesizer:

@@ -266,7 +266,7 @@ class SpeechService:
             if caps.remote and self.budget is not None:
                 self.budget.spend(req.client, chars)
             if aligned and req.timings:
-                self._align_later(key, made.audio, spec.name, text.text)
+                self._align_later(key, made.audio, spec.name, text.text, voice.language)
 
         if caps.streams and req.stream:
             streamer = cast(StreamingSynthesizer, synth)
@@ -371,7 +371,7 @@ class SpeechService:
         words: Words = spoken.entry.words
         if not words and spoken.aligned and self.aligner is not None:
             words = self.aligner.words(spoken.key, spoken.entry.audio, audio.get_format(req.format).name,
-                                       spoken.text.text)
+                                       spoken.text.text, language=self.resolve(spoken.voice)[1].language)
         return spoken, source_words(spoken.text, words)
 
     def speak_key(self, req: SpeechRequest) -> str:
@@ -379,17 +379,17 @@ class SpeechService:
         synth, voice = self.resolve(req.voice)
         return self._key(synth, voice, req, audio.get_format(req.format))[3]
 
-    def _align_later(self, key: str, data: bytes, fmt: str, text: str) -> None:
+    def _align_later(self, key: str, data: bytes, fmt: str, text: str, language: str | None) -> None:
         with self._guard:
             if self._align_pool is None:
                 self._align_pool = ThreadPoolExecutor(1, thread_name_prefix="reader-align", initializer=_background)
             pool = self._align_pool
-        pool.submit(self._align_quietly, key, data, fmt, text)
+        pool.submit(self._align_quietly, key, data, fmt, text, language)
 
-    def _align_quietly(self, key: str, data: bytes, fmt: str, text: str) -> None:
+    def _align_quietly(self, key: str, data: bytes, fmt: str, text: str, language: str | None) -> None:
         try:
             assert self.aligner is not None
-            self.aligner.words(key, data, fmt, text)
+            self.aligner.words(key, data, fmt, text, language=language)
         except Exception as exc:  # a background nicety: the timings route will try again
             LOGGER.warning("word alignment failed: %s", type(exc).__name__)
 

@@ -102,3 +102,26 @@ class WhisperTranscriber:
             words=tuple(words),
             segments=tuple(TranscriptSegment(seg.text.strip(), float(seg.start), float(seg.end)) for seg in segments),
         )
+
+
+class LanguageRoutedWhisper:
+    """Two Whisper models behind one engine: the fast English tiny.en for English, the
+    multilingual base for every other language and for recordings of unknown language (it
+    identifies the language itself)."""
+
+    name = "whisper"
+
+    def __init__(self, english: WhisperTranscriber, multilingual: WhisperTranscriber) -> None:
+        self.english = english
+        self.multilingual = multilingual
+        self.model = f"{english.model}+{multilingual.model}"
+        self.capabilities = Capabilities(languages=())
+
+    def for_language(self, language: str | None) -> WhisperTranscriber:
+        return self.english if (language or "").split("-")[0].lower() == "en" else self.multilingual
+
+    def transcribe(self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+                   word_timestamps: bool = False, temperature: float = 0.0, task: str = "transcribe") -> Transcript:
+        engine = self.multilingual if task == "translate" else self.for_language(language)
+        return engine.transcribe(samples, language=language, prompt=prompt, word_timestamps=word_timestamps,
+                                 temperature=temperature, task=task)
