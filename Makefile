@@ -20,14 +20,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
+	@command -v tesseract >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then \
+	  echo "Installing Tesseract for text recognition of scanned pages"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr >/dev/null \
+	  || echo "Tesseract could not be installed: scanned pages will be refused"; fi; }
 	$(BIN)/reader serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests use: Chromium for the browser tests (Playwright cannot download
 # browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces,
 # ffprobe (ffmpeg) to read chapters back, EPUBCheck (with its Java) to validate EPUBs, and
-# redis-server for the tests of many hosts, and wrk for the nginx benchmark.
+# redis-server for the tests of many hosts, wrk for the nginx benchmark, and Tesseract (with its
+# English pack) for text recognition of scanned pages.
 SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck redis-server:redis-server \
-	wrk:wrk
+	wrk:wrk tesseract:tesseract-ocr
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair##*:}"; done; \

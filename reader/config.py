@@ -196,6 +196,17 @@ class Settings:
         60.0, "READER_JOB_STALE_SECONDS",
         "A running narration silent this long is taken to have lost its worker and is started again.",
     )
+    ocr: bool = _setting(
+        True, "READER_OCR",
+        "Recognise the text of scanned PDF pages and images with Tesseract (when it is installed).",
+    )
+    ocr_languages: tuple[str, ...] = _setting(
+        ("eng",), "READER_OCR_LANGUAGES",
+        "Tesseract languages for text recognition, comma-separated (after the upload's own language).",
+    )
+    ocr_max_pages: int = _setting(
+        30, "READER_OCR_MAX_PAGES", "Scanned pages one upload may have recognised (413 beyond).",
+    )
     language_voices: tuple[str, ...] = _setting(
         (), "READER_LANGUAGE_VOICES",
         "Voices for languages the chosen voice does not speak, as language=voice pairs, comma-separated "

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 # Loggers of libraries that read document content (children inherit the level).
-CONTENT_LOGGERS = ("pypdf", "PyPDF2", "trafilatura", "htmldate", "courlan", "justext", "readability",
-                   "charset_normalizer", "lxml", "fontTools")
+CONTENT_LOGGERS = ("pypdf", "PyPDF2", "ocrmypdf", "pikepdf", "PIL", "img2pdf", "mammoth", "trafilatura",
+                   "htmldate", "courlan", "justext", "readability", "charset_normalizer", "lxml", "fontTools")
 OFF = logging.CRITICAL + 1
 
 

@@ -53,6 +53,9 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     from .text.speech_text import load_pronunciations
 
     quiet_content_loggers()
+    from .text import language
+
+    language.warm()  # identifying a text's language needs its model: load it before the first request does
     load_pronunciations(settings.pronunciations)  # a broken list stops start-up, loudly
     if synthesizers is None:
         names = [settings.tts, *(n for n in settings.extra_tts if n != settings.tts)]

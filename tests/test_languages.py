@@ -152,3 +152,15 @@ def test_the_joined_model_is_checked(tmp_path: Any, monkeypatch: pytest.MonkeyPa
     with pytest.raises(whisper_models.ModelMismatch, match="refusing"):
         whisper_models.multilingual_base(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("whisper-base")]  # nothing half-made is left
+
+
+def test_an_english_only_server_says_why_it_cannot_translate(client: Any, espeak: Any) -> None:
+    import io
+
+    from reader import audio
+
+    speech = espeak.synthesize("Buenos días a todos.", "es")
+    wav = audio.encode(speech.samples, speech.sample_rate, "wav")
+    resp = client.post("/v1/audio/translations", data={"file": (io.BytesIO(wav), "es.wav"), "model": "whisper-1"},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "READER_WHISPER_MULTILINGUAL" in resp.get_json()["error"]["message"]

@@ -205,7 +205,7 @@ def test_heavy_work_is_bounded_and_healthz_always_answers(tmp_path: Path) -> Non
     env = {"READER_TRUST_PROXY": "1", "READER_SPEECH_PER_MINUTE": "0", "READER_THREADS": "8"}
     base, proc = start_server(data, workers=1, env=env)
     try:
-        _call(base + "/api/speech", {"text": "Warm up."})  # load the voice first
+        _call(base + "/api/speech", {"text": "Warm up the voice and the language model."})  # load them first
 
         def ask(i: int) -> tuple[int, dict[str, str]]:
             # Each from its own address (behind a trusted proxy); client 0 asks five times at once.

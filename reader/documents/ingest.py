@@ -10,6 +10,7 @@ from ..errors import BadRequest, EmptyText, TooLarge, Unprocessable, Unsupported
 from ..text import language as languages
 from .build import build_document
 from .model import Block, Document
+from .ocr import Ocr
 from .store import Documents
 from .text import text_blocks
 
@@ -90,8 +91,9 @@ def _name_hint(filename: str | None) -> str | None:
 
 
 def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
-            mode: str = "article", max_text_chars: int) -> Extracted:
-    """Bytes of a page, PDF or text file -> blocks, by what the bytes are."""
+            mode: str = "article", max_text_chars: int, ocr: Ocr | None = None) -> Extracted:
+    """Bytes of a page, PDF, book, image or text file -> blocks, by what the bytes are. `ocr`
+    recognises scanned pages and images (without it they are refused, as before)."""
     from .html import decode, html_document
 
     if not data.strip():
@@ -106,11 +108,17 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
         if sum(len(b.text) for b in book.blocks) > max_text_chars:
             raise TooLarge(f"The book has more than {max_text_chars:,} characters of text, the limit.")
         return Extracted(book.blocks, book.title, book.language, book.skipped)
+    from . import ocr as text_recognition
+
+    if text_recognition.is_image(data):
+        if ocr is None:
+            raise UnsupportedMedia("This is an image; text recognition (OCR) is not available on this server.")
+        data = text_recognition.image_to_pdf(data)
     kind = sniff(data, hint)
     if kind == "pdf":
         from .pdf import pdf_blocks  # heavy (pypdf): imported when a PDF arrives
 
-        blocks, skipped, title = pdf_blocks(data)
+        blocks, skipped, title = pdf_blocks(data, ocr)
         return Extracted(blocks, title, None, skipped)
     if kind == "html":
         page = html_document(data, mode=mode, http_charset=charset)
@@ -125,7 +133,8 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
         if not blocks:
             raise EmptyText("The file holds no text to read.")
         return Extracted(blocks)
-    raise UnsupportedMedia("This is not a web page, PDF, EPUB, Word or text file, so it cannot be read aloud.")
+    raise UnsupportedMedia("This is not a web page, PDF, EPUB, Word, image or text file, so it cannot be read "
+                           "aloud.")
 
 
 def check_title(title: object) -> str | None:
@@ -154,7 +163,8 @@ def _put(store: Documents, doc: Document) -> tuple[Document, bool]:
 
 
 def from_url(store: Documents, url: object, *, settings: Any, mode: object = None,
-             language: str | None = None, fetcher: Any = None, title: object = None) -> tuple[Document, bool]:
+             language: str | None = None, fetcher: Any = None, title: object = None,
+             ocr: Ocr | None = None) -> tuple[Document, bool]:
     """A web address -> stored document; returns (document, created)."""
     from .fetch import Fetcher
 
@@ -165,20 +175,20 @@ def from_url(store: Documents, url: object, *, settings: Any, mode: object = Non
     # The server's Content-Type is only a hint: text/plain that starts with <html> is a page.
     hint = "html" if page.content_type in _HTML_TYPES else None
     found = extract(page.data, hint=hint, charset=page.charset,
-                    mode=mode, max_text_chars=settings.max_text_chars)
+                    mode=mode, max_text_chars=settings.max_text_chars, ocr=ocr)
     return _store(store, found, source="url", language=language, url=page.url, title=title)
 
 
 def from_upload(store: Documents, data: bytes, *, settings: Any, filename: str | None = None,
                 mode: object = None, language: str | None = None,
-                title: object = None) -> tuple[Document, bool]:
+                title: object = None, ocr: Ocr | None = None) -> tuple[Document, bool]:
     """An uploaded file -> stored document; returns (document, created)."""
     mode = check_mode(mode)
     check_language(language)
     check_title(title)
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(f"The file is larger than the limit of {settings.max_upload_mb} MB.")
-    found = extract(data, hint=_name_hint(filename), mode=mode, max_text_chars=settings.max_text_chars)
+    found = extract(data, hint=_name_hint(filename), mode=mode, max_text_chars=settings.max_text_chars, ocr=ocr)
     return _store(store, found, source="file", language=language, title=title)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import NoTextLayer, ReaderError, Unprocessable, UnsupportedMedia
 from .model import Block
+from .ocr import Ocr
 from .pdf_layout import UNIT_BEFORE, Line, page_lines, paragraphs, reading_order
 from .text import normalise
 
@@ -48,15 +49,16 @@ _KEEP_HYPHEN_PREFIXES = frozenset(
 _MEANINGLESS_TITLE = re.compile(
     r"^(?:untitled|microsoft word|document\d*|title|slide \d+)\b|\.(?:docx?|pdf|exe|tex|dvi|indd|qxd|rtf|odt)$",
     re.IGNORECASE)
-_SCANNED = "it looks like a scanned document, and OCR is not available yet."
+_SCANNED = "it looks like a scanned document, and text recognition (OCR) is not available on this server."
 
 
-def pdf_blocks(data: bytes) -> tuple[list[Block], tuple[str, ...], str | None]:
-    """PDF bytes -> (blocks with page numbers, skipped notes, title or None)."""
+def pdf_blocks(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[str, ...], str | None]:
+    """PDF bytes -> (blocks with page numbers, skipped notes, title or None). With `ocr`, pages
+    without a text layer are recognised first (and said so in the notes)."""
     if b"%PDF-" not in data[:1024]:
         raise UnsupportedMedia("This file is not a PDF.")
     try:
-        return _extract(data)
+        return _extract(data, ocr)
     except ReaderError:
         raise
     except Exception as exc:  # pypdf raises many kinds on broken files; none may become a 500
@@ -64,7 +66,7 @@ def pdf_blocks(data: bytes) -> tuple[list[Block], tuple[str, ...], str | None]:
         raise Unprocessable("This PDF is damaged or incomplete and cannot be read.") from exc
 
 
-def _extract(data: bytes) -> tuple[list[Block], tuple[str, ...], str | None]:
+def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[str, ...], str | None]:
     from pypdf import PdfReader  # imported here so `import reader` stays fast
     from pypdf.errors import DependencyError
 
@@ -79,8 +81,16 @@ def _extract(data: bytes) -> tuple[list[Block], tuple[str, ...], str | None]:
     if len(reader.pages) == 0:
         raise Unprocessable("This PDF has no pages.")
     pages, markers, notes = _read_pages(reader)
+    empty = [number for number, lines in enumerate(pages, start=1) if not lines]
+    if empty and ocr is not None:
+        recognised, more, title = _extract(ocr(data, empty))
+        said = f"{_plural(len(empty), 'page')} read by text recognition (OCR): names and numbers may be misread"
+        return recognised, (said, *more), title
     if not any(pages):
         raise NoTextLayer(f"This PDF has no text layer: {_SCANNED}")
+    if empty and len(empty) < len(pages):
+        notes.append(f"{_plural(len(empty), 'page')} without text (scanned, or blank) not read: "
+                     + ", ".join(str(n) for n in empty[:12]) + (" ..." if len(empty) > 12 else ""))
     notes += _remove_furniture(pages)
     all_lines = [ln for lines in pages for ln in lines]
     sizes: Counter[float] = Counter()

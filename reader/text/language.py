@@ -33,6 +33,11 @@ def _identifier() -> Any:
         return _IDENTIFIER[0]
 
 
+def warm() -> None:
+    """Load the model ahead of the first text (it takes about a second), in the background."""
+    threading.Thread(target=_identifier, name="reader-langid-load", daemon=True).start()
+
+
 def primary(tag: str | None) -> str:
     return (tag or "").split("-")[0].lower()
 

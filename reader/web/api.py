@@ -26,6 +26,30 @@ def _document_json(doc: Document) -> dict[str, Any]:
     return data
 
 
+_OCR_LANGUAGES: list[set[str]] = []
+
+
+def text_recognition(language: str | None) -> Any:
+    """OCR for this request's scanned pages (in a heavy-work slot of its client), or None when it
+    is switched off or Tesseract is not installed."""
+    from ..documents import ocr
+
+    svc = services()
+    if not svc.settings.ocr or not ocr.available():
+        return None
+    if not _OCR_LANGUAGES:
+        _OCR_LANGUAGES.append(ocr.installed_languages())
+    recognise = ocr.recogniser(ocr.languages_for(language, svc.settings.ocr_languages, _OCR_LANGUAGES[0]),
+                               svc.settings.ocr_max_pages)
+    client = request.remote_addr
+
+    def run(data: bytes, pages: Any) -> bytes:
+        with svc.heavy.slot(client):
+            return recognise(data, pages)
+
+    return run
+
+
 def reading_voices(doc: Document, voice: str | None) -> dict[str, str]:
     """{language: voice id} for every language of `doc`: the voice follows the language."""
     speech = services().speech
@@ -45,7 +69,7 @@ def create_document() -> Any:
         doc, created = ingest.from_upload(
             svc.documents, upload.read(), settings=svc.settings, filename=upload.filename,
             mode=request.form.get("mode"), language=request.form.get("language"),
-            title=request.form.get("title"),
+            title=request.form.get("title"), ocr=text_recognition(request.form.get("language")),
         )
     else:
         data = json_object()
@@ -58,6 +82,7 @@ def create_document() -> Any:
             doc, created = ingest.from_url(
                 svc.documents, data["url"], settings=svc.settings, mode=data.get("mode"),
                 language=data.get("language"), title=data.get("title"),
+                ocr=text_recognition(data.get("language") if isinstance(data.get("language"), str) else None),
             )
         else:
             raise BadRequest('Send {"text": "..."} with the text to read, or {"url": "..."} with a web address.')

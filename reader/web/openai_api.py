@@ -205,8 +205,8 @@ def translations() -> Any:
     svc = services()
     caps = svc.transcriber.capabilities
     if caps.remote or caps.languages == ("en",):
-        raise BadRequest("Translation needs a multilingual Whisper model on this server (READER_WHISPER_MODEL); "
-                         "the one configured understands English only.")
+        raise BadRequest("Translation needs a multilingual Whisper model on this server "
+                         "(READER_WHISPER_MULTILINGUAL); the one configured understands English only.")
     fmt = request.form.get("response_format") or "json"
     if fmt not in ("json", "text"):
         raise BadRequest("response_format must be json or text for translations.")

@@ -13,6 +13,7 @@ from .. import services
 from ..documents import ingest
 from ..errors import BadRequest, ReaderError
 from ..speech.base import Synthesizer
+from .api import text_recognition
 
 bp = Blueprint("pages", __name__)
 
@@ -46,15 +47,17 @@ def create() -> Any:
     try:
         if field == "file":
             if upload is None or not upload.filename:
-                raise BadRequest("Choose a file to upload: a PDF, a web page (HTML), or a text or Markdown file.")
+                raise BadRequest("Choose a file to upload: a PDF, an EPUB or Word file, an image of text, a web "
+                                 "page (HTML), or a text or Markdown file.")
             doc, _ = ingest.from_upload(svc.documents, upload.read(), settings=svc.settings,
-                                        filename=upload.filename, mode=mode)
+                                        filename=upload.filename, mode=mode, ocr=text_recognition(None))
         elif field == "url":
             if not url:
                 raise BadRequest("Type or paste a web address, such as https://example.org/article.")
             # People type "example.org/page"; a browser would add the scheme, so do the same.
             address = url if "://" in url else "https://" + url
-            doc, _ = ingest.from_url(svc.documents, address, settings=svc.settings, mode=mode)
+            doc, _ = ingest.from_url(svc.documents, address, settings=svc.settings, mode=mode,
+                                     ocr=text_recognition(None))
         else:
             doc, _ = ingest.from_text(svc.documents, text, max_chars=svc.settings.max_text_chars)
     except ReaderError as exc:

@@ -1,0 +1,125 @@
+"""Scanned pages read by text recognition (real Tesseract through OCRmyPDF): pages rendered here
+from text we know, wrapped as PDFs and images, read back and compared character by character."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jiwer
+import pytest
+
+STORY = ("The lighthouse stood on the rocks at the edge of the bay. Every night the keeper climbed the stairs "
+         "and lit the lamp, and every morning he wrote the weather in his book. In the winter of 1898 the storms "
+         "came early, and the supply boat could not land for three weeks. He lived on bread, tea and the fish he "
+         "caught from the rocks.")
+NOTES = ("On the second page the keeper counts his stores. There were forty candles, six sacks of flour and a "
+         "barrel of oil left when the boat came back in March.")
+
+
+@pytest.fixture(autouse=True)
+def _tesseract() -> None:
+    if shutil.which("tesseract") is None:
+        pytest.fail("Tesseract is needed: make test installs Debian's tesseract-ocr")
+
+
+def _scan(text: str, fmt: str = "PDF") -> bytes:
+    """A page of `text` as a scanner would give it: an image (200 dpi), no text layer."""
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(os.path.join(os.path.dirname(matplotlib.__file__),
+                                           "mpl-data/fonts/ttf/DejaVuSerif.ttf"), 34)
+    page = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(page)
+    for n, line in enumerate(textwrap.wrap(text, 72)):
+        draw.text((150, 200 + 54 * n), line, font=font, fill=0)
+    buf = io.BytesIO()
+    # Compressed as scanners do (an uncompressed TIFF would also make the test client spool to disk).
+    extra = {"compression": "tiff_lzw"} if fmt == "TIFF" else {}
+    page.save(buf, format=fmt, resolution=200.0, **extra)
+    return buf.getvalue()
+
+
+def _text_pdf(text: str) -> bytes:
+    """A page with a real text layer (matplotlib's PDF backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(8.5, 11))
+    for n, line in enumerate(textwrap.wrap(text, 70)):
+        fig.text(0.1, 0.9 - 0.03 * n, line, fontsize=11)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _join(*pdfs: bytes) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in pdfs:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def _upload(client: Any, data: bytes, name: str) -> Any:
+    return client.post("/api/documents", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def _text(doc: dict[str, Any]) -> str:
+    return " ".join(b["text"] for b in doc["blocks"])
+
+
+def test_a_scanned_pdf_is_read_back_with_98_percent_of_its_characters(client: Any) -> None:
+    resp = _upload(client, _scan(STORY), "scan.pdf")
+    assert resp.status_code == 201, resp.get_json()
+    doc = resp.get_json()
+    accuracy = 1 - jiwer.cer(STORY, _text(doc))
+    print(f"character accuracy of the scanned page: {accuracy:.4f}")
+    assert accuracy >= 0.98
+    assert any("text recognition" in note for note in doc["skipped"])  # the reader is told
+
+
+def test_only_pages_without_text_are_recognised(client: Any) -> None:
+    resp = _upload(client, _join(_text_pdf(NOTES), _scan(STORY)), "mixed.pdf")
+    assert resp.status_code == 201, resp.get_json()
+    doc = resp.get_json()
+    text = _text(doc)
+    assert "forty candles" in text and "supply boat" in text
+    assert text.index("forty candles") < text.index("supply boat")  # the page order stays
+    assert any(note.startswith("1 page read by text recognition") for note in doc["skipped"])
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF"])
+def test_a_photo_of_a_page_is_read(client: Any, fmt: str) -> None:
+    resp = _upload(client, _scan(STORY, fmt), f"page.{fmt.lower()}")
+    assert resp.status_code == 201, resp.get_json()
+    assert 1 - jiwer.cer(STORY, _text(resp.get_json())) >= 0.97
+
+
+def test_scans_without_text_recognition_are_refused_clearly(make_app: Any) -> None:
+    client = make_app(ocr=False).test_client()
+    resp = _upload(client, _scan(STORY), "scan.pdf")
+    assert resp.status_code == 422 and "text recognition (OCR) is not available" in resp.get_json()["detail"]
+    resp = _upload(client, _scan(STORY, "PNG"), "page.png")
+    assert resp.status_code == 415 and "image" in resp.get_json()["detail"]
+
+
+def test_text_recognition_is_bounded_and_bad_images_are_problems(make_app: Any, settings: Any) -> None:
+    client = make_app(ocr_max_pages=1).test_client()
+    resp = _upload(client, _join(_scan(STORY), _scan(NOTES)), "two.pdf")
+    assert resp.status_code == 413 and "READER_OCR_MAX_PAGES" in resp.get_json()["detail"]
+    resp = _upload(client, b"\x89PNG\r\n\x1a\n" + os.urandom(2000), "broken.png")
+    assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
+    assert not list((Path(settings.data_dir) / "documents").glob("??/*.json"))  # nothing stored
