@@ -69,6 +69,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/narration.py
 	$(BIN)/python bench/nginx.py
+	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/play_latency.py
 
 lint: $(VENV)/.installed-test
