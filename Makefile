@@ -11,13 +11,22 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml | $(BIN)/python $(VENV)/share/kokoro-js/package/voices
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python $(VENV)/share/kokoro-js/package/voices
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
+
+# Kokoro's voices: the npm package kokoro-js (Apache-2.0), its voices/ folder only (no install of
+# its JavaScript dependencies). Without npm, Reader starts without Kokoro and says so.
+$(VENV)/share/kokoro-js/package/voices: | $(BIN)/python
+	@mkdir -p $(VENV)/share/kokoro-js
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(VENV)/share/kokoro-js && npm pack kokoro-js@1.2.1 --silent >/dev/null \
+	  && tar xzf kokoro-js-1.2.1.tgz package/voices package/LICENSE package/package.json && rm kokoro-js-1.2.1.tgz; \
+	else echo "npm is not installed: Kokoro's voices are left out"; fi
 
 run: $(VENV)/.installed
 	@command -v tesseract >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then \
@@ -70,6 +79,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/narration.py
 	$(BIN)/python bench/nginx.py
 	$(BIN)/python bench/ocr.py
+	$(BIN)/python bench/kokoro.py
 	$(BIN)/python bench/play_latency.py
 
 lint: $(VENV)/.installed-test

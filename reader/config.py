@@ -35,8 +35,13 @@ class Settings:
     )
     tts: str = _setting("piper", "READER_TTS", "Engine for reading: piper, espeak, azure, openai.")
     extra_tts: tuple[str, ...] = _setting(
-        ("espeak",), "READER_EXTRA_TTS",
-        "More reading engines to offer voices from, comma-separated (empty for none).",
+        ("espeak", "kokoro"), "READER_EXTRA_TTS",
+        "More reading engines to offer voices from, comma-separated (empty for none). Kokoro is left out, "
+        "with a warning, where its voices are not installed.",
+    )
+    kokoro_voices: str = _setting(
+        "", "READER_KOKORO_VOICES",
+        "Folder of Kokoro voice files (*.bin). Default: where `make run` unpacks the npm package kokoro-js.",
     )
     stt: str = _setting("whisper", "READER_STT", "Engine for dictation: whisper, azure, openai.")
     default_voice: str = _setting(

@@ -49,7 +49,7 @@ class Services:
 def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] | None,
                    transcribers: Mapping[str, Transcriber] | None) -> Services:
     """Build (or take) the engines and everything that serves them."""
-    from .speech.registry import CLOUD_SYNTHESIZERS, build_synthesizer, build_transcriber
+    from .speech.registry import CLOUD_SYNTHESIZERS, build_transcriber
     from .text.speech_text import load_pronunciations
 
     quiet_content_loggers()
@@ -61,7 +61,7 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
         names = [settings.tts, *(n for n in settings.extra_tts if n != settings.tts)]
         if settings.fallback and all(n in CLOUD_SYNTHESIZERS for n in names):
             names.append("piper")  # the offline voice the fallback reads with
-        synthesizers = {name: build_synthesizer(name, settings) for name in names}
+        synthesizers = _synthesizers(names, settings)
     if transcribers is None:
         transcribers = {settings.stt: build_transcriber(settings.stt, settings)}
     if settings.stt not in transcribers:
@@ -94,6 +94,23 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
                     transcriber=transcribers[settings.stt], metrics=metrics, heavy=heavy,
                     speech_limit=RateLimit(rate_counters, settings.speech_per_minute),
                     jobs=jobs_for(settings), redis=shared.redis if shared else None)
+
+
+def _synthesizers(names: list[str], settings: Settings) -> dict[str, Synthesizer]:
+    """The engines named; an extra one whose files are not installed (Kokoro's voices outside
+    `make run`) is left out with a warning, the main one never."""
+    from .speech.base import EngineUnavailable
+    from .speech.registry import build_synthesizer
+
+    built: dict[str, Synthesizer] = {}
+    for name in names:
+        try:
+            built[name] = build_synthesizer(name, settings)
+        except EngineUnavailable as exc:
+            if name == settings.tts:
+                raise
+            LOGGER.warning("reading engine %s is not offered: %s", name, exc)
+    return built
 
 
 @dataclass

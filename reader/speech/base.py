@@ -14,6 +14,10 @@ import numpy as np
 ESPEAK_LOCK = threading.RLock()
 
 
+class EngineUnavailable(RuntimeError):
+    """An engine's files are not installed (or not the pinned ones): it cannot be offered."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Capabilities:
     """What an engine can do, declared once: the service reads this and never probes the engine."""

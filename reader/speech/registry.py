@@ -37,6 +37,12 @@ def _whisper(settings: Settings) -> Transcriber:
     return LanguageRoutedWhisper(english, WhisperTranscriber(str(path), threads=settings.whisper_threads))
 
 
+def _kokoro(settings: Settings) -> Synthesizer:
+    from .kokoro import KokoroSynthesizer
+
+    return KokoroSynthesizer(settings.data_dir, settings.kokoro_voices or None, threads=settings.piper_threads)
+
+
 def _azure_tts(settings: Settings) -> Synthesizer:
     from . import azure
 
@@ -64,6 +70,7 @@ def _openai_stt(settings: Settings) -> Transcriber:
 SYNTHESIZERS: dict[str, Callable[[Settings], Synthesizer]] = {
     "piper": _piper,
     "espeak": _espeak,
+    "kokoro": _kokoro,
 }
 TRANSCRIBERS: dict[str, Callable[[Settings], Transcriber]] = {
     "whisper": _whisper,

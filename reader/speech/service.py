@@ -166,8 +166,8 @@ class SpeechService:
     def voice_for(self, voice_id: str | None, language: str | None) -> str:
         """The voice that reads `language`: `voice_id` (or the default voice) when it speaks it (a
         cloud voice speaks them all), else the voice set for the language (READER_LANGUAGE_VOICES),
-        else the first voice on offer for it (the default engine's first, the closest region),
-        else `voice_id` all the same."""
+        else the first voice on offer for it (the default engine's, then Piper's, Kokoro's, eSpeak
+        NG's; the closest region first), else `voice_id` all the same."""
         chosen = voice_id or self.default_voice()
         want = (language or "").split("-")[0].lower()
         if not want:
@@ -182,8 +182,8 @@ class SpeechService:
             except UnknownVoice:
                 LOGGER.warning("READER_LANGUAGE_VOICES names an unknown voice for %s", want)
         engines = list(self.synthesizers)
-        rank = {name: (name != self.default_engine, self.synthesizers[name].capabilities.remote, engines.index(name))
-                for name in engines}
+        rank = {name: (name != self.default_engine, self.synthesizers[name].capabilities.remote,
+                       PREFERENCE.get(name, len(PREFERENCE)), engines.index(name)) for name in engines}
         found = [v for v in self.voices() if v.language.split("-")[0].lower() == want]
         if not found:
             return chosen
@@ -447,6 +447,11 @@ def _entry(data: bytes, spec: audio.Format) -> CachedAudio:
     return CachedAudio.of(data, spec.mime, duration)
 
 
+
+
+# Which offline engine reads a language the chosen voice does not speak: the neural voices first
+# (Piper, then Kokoro where it has a voice), eSpeak NG for the rest.
+PREFERENCE = {"piper": 0, "kokoro": 1, "espeak": 2}
 
 
 def _language_voices(pairs: Iterable[str]) -> dict[str, str]:
