@@ -164,3 +164,35 @@ def test_an_english_only_server_says_why_it_cannot_translate(client: Any, espeak
     resp = client.post("/v1/audio/translations", data={"file": (io.BytesIO(wav), "es.wav"), "model": "whisper-1"},
                        content_type="multipart/form-data")
     assert resp.status_code == 400 and "READER_WHISPER_MULTILINGUAL" in resp.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("de", "Der Vertrag tritt am 1. Januar 2025 in Kraft. Er gilt für alle.",
+     ["Der Vertrag tritt am 1. Januar 2025 in Kraft.", "Er gilt für alle."]),
+    ("de", "Der 2. Weltkrieg endete 1945. Viele Städte waren zerstört.",
+     ["Der 2. Weltkrieg endete 1945.", "Viele Städte waren zerstört."]),
+    ("de", "Das kostet 15. Danach gehen wir.", ["Das kostet 15.", "Danach gehen wir."]),
+    ("de", "Wir sprachen mit Hr. Müller. Er kam bzw. blieb nicht.",
+     ["Wir sprachen mit Hr. Müller.", "Er kam bzw. blieb nicht."]),
+    ("de", "Wir kauften Äpfel, Birnen usw. Dann gingen wir.", ["Wir kauften Äpfel, Birnen usw.", "Dann gingen wir."]),
+    ("fr", "M. Dupont est arrivé hier. Il a vu Mme Durand.", ["M. Dupont est arrivé hier.", "Il a vu Mme Durand."]),
+    ("fr", "Voir p. 12 pour les détails. Merci.", ["Voir p. 12 pour les détails.", "Merci."]),
+    ("es", "Hola. ¿Qué tal? ¡Muy bien! El Sr. García llegó ayer.",
+     ["Hola.", "¿Qué tal?", "¡Muy bien!", "El Sr. García llegó ayer."]),
+    ("it", "Il sig. Rossi è arrivato. La dott.ssa Bianchi no.", ["Il sig. Rossi è arrivato.", "La dott.ssa Bianchi no."]),
+    ("pt", "O Sr. Silva chegou ontem. Ele ficou feliz.", ["O Sr. Silva chegou ontem.", "Ele ficou feliz."]),
+    ("nl", "De heer Jansen, bijv. onze buurman, kwam langs. Hij bleef lang.",
+     ["De heer Jansen, bijv. onze buurman, kwam langs.", "Hij bleef lang."]),
+    ("sv", "Hon kom hem sent. Sedan sov hon.", ["Hon kom hem sent.", "Sedan sov hon."]),  # no rules of its own
+])
+def test_sentences_follow_the_rules_of_their_language(lang: str, text: str, expected: list[str]) -> None:
+    from reader.text.segment import segment
+
+    assert [text[a:b] for a, b in segment(text, lang)] == expected
+
+
+def test_a_documents_sentences_are_cut_by_its_language(client: Any) -> None:
+    text = "Der Vertrag tritt am 1. Januar 2025 in Kraft. Er gilt für alle Mitglieder des Vereins."
+    doc = client.post("/api/documents", json={"text": text}).get_json()
+    assert doc["language"] == "de" and [s["text"] for s in doc["sentences"]] == [
+        "Der Vertrag tritt am 1. Januar 2025 in Kraft.", "Er gilt für alle Mitglieder des Vereins."]

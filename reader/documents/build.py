@@ -23,7 +23,7 @@ def build_document(
     """Segment blocks into sentences with offsets into each block's text."""
     sentences: list[Sentence] = []
     for block in blocks:
-        for start, end in _sentences(block.text):
+        for start, end in _sentences(block.text, block.lang or language):
             sentences.append(
                 Sentence(index=len(sentences), block=block.index, start=start, end=end,
                          text=block.text[start:end])
@@ -40,10 +40,10 @@ def build_document(
     )
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
+def _sentences(text: str, lang: str = "en") -> list[tuple[int, int]]:
     """Sentence spans of `text`, none longer than MAX_SENTENCE_CHARS."""
     spans: list[tuple[int, int]] = []
-    for start, end in segment(text):
+    for start, end in segment(text, lang):
         if end - start <= MAX_SENTENCE_CHARS:
             spans.append((start, end))
             continue

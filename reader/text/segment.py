@@ -330,9 +330,73 @@ class _Scanner:
             self.nocut_at = k
 
 
-def segment(text: str) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) into `text`; text[start:end] is the sentence, stripped of surrounding whitespace."""
-    return _spans(text, _Scanner(text).run())
+def segment(text: str, lang: str = "en") -> list[tuple[int, int]]:
+    """Sentence spans (start, end) into `text`; text[start:end] is the sentence, stripped of surrounding whitespace.
+
+    The rules are English's, and hold for every language (terminators, quotations, lists,
+    initials, numbers, CJK stops); for German, French, Spanish, Italian, Portuguese and Dutch
+    their own titles and abbreviations, and ordinal numbers written with a dot ("am 1. Januar"),
+    never end a sentence either."""
+    spans = _spans(text, _Scanner(text).run())
+    language = lang.split("-")[0].lower()
+    if language != "en" and len(spans) > 1:
+        spans = _rejoin(text, spans, language)
+    return spans
+
+
+# Per language: words after which a period never ends a sentence (titles before a name, and
+# abbreviations that stand inside one), lower case, without their final period. A "?" marks
+# one that may also end a sentence ("usw.", "etc."): listed, so that it is known, but not joined.
+_NEVER_END_IN = {
+    "de": frozenset("hr hrn fr frl dr prof dipl ing nr str bzw vgl ca z.b d.h u.a o.ä s.o s.u usw.? evtl ggf inkl "
+                    "max min mio mrd tsd abs bd jh geb gest sog u.ä v.a z.t zzgl".split()),
+    "fr": frozenset("m mm mme mmes mlle mlles dr pr me mgr st ste p pp env av bd cf fig chap vol éd art no n° nº "
+                    "c.-à-d p.ex".split()),
+    "es": frozenset("sr sres sra sras srta dr dra d dña ud uds lic ing prof pág págs núm aprox av avda c/ p.ej "
+                    "ee.uu etc.? cap fig vol art".split()),
+    "it": frozenset("sig sigg sig.ra sig.na dott dott.ssa prof prof.ssa ing avv arch geom rag on pag pagg n nr "
+                    "ecc.? fig cap art es p.es".split()),
+    "pt": frozenset("sr srs sra sras srta dr dra drs prof profa eng pág págs n nº art cap fig vol av p.ex "
+                    "etc.? ex".split()),
+    "nl": frozenset("dhr mevr mw dr drs ir ing prof mr bijv blz nr o.a d.w.z m.a.w ca jl vlg zgn evt etc.? "
+                    "art fig".split()),
+}
+# Languages that write ordinal numbers with a dot ("der 2. Weltkrieg"), with the words that
+# are read as ordinals after them (months) and before them (articles, prepositions).
+_ORDINAL_DOT = {
+    "de": (frozenset("januar februar märz april mai juni juli august september oktober november dezember jänner "
+                     "jahrhundert jh klasse stock etage platz runde".split()),
+           frozenset("am im der die das dem den des zum zur vom bis ab seit ihr ihre sein seine jeder jede "
+                     "jedes bei".split())),
+    "nl": (frozenset(), frozenset()),
+}
+_LAST_WORD = re.compile(r"(\S+)\.[\"'”’»)\]]*\s*$")
+_FIRST_WORD = re.compile(r"[\"'“‘«(\[¿¡]*(\w[\w.-]*)")
+
+
+def _rejoin(text: str, spans: list[tuple[int, int]], language: str) -> list[tuple[int, int]]:
+    """Join sentences that were cut after a title, an abbreviation or an ordinal of `language`."""
+    never = {w for w in _NEVER_END_IN.get(language, frozenset()) if not w.endswith("?")}  # "usw." may end one
+    months, before = _ORDINAL_DOT.get(language, (frozenset(), frozenset()))
+    out = [spans[0]]
+    for start, end in spans[1:]:
+        prev_start, prev_end = out[-1]
+        previous = text[prev_start:prev_end]
+        last = _LAST_WORD.search(previous)
+        first = _FIRST_WORD.match(text, start)
+        join = False
+        if last and previous.endswith("."):
+            word = last.group(1).lower().lstrip("([\"'“‘«")
+            if word in never:
+                join = True
+            elif word.isdigit() and len(word) <= 3 and language in _ORDINAL_DOT and first:
+                words = previous[: last.start(1)].split()
+                join = first.group(1).lower() in months or bool(words and words[-1].lower() in before)
+        if join:
+            out[-1] = (prev_start, end)
+        else:
+            out.append((start, end))
+    return out
 
 
 def _newline_is_soft(text: str, p: int, q: int, nocut_at: int) -> bool:
