@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from . import numbers as num
+from . import spoken_forms
 from .pronounce import EMPTY, Pronunciations, load_pronunciations
 
 __all__ = ["SpokenText", "spoken_text", "Pronunciations", "load_pronunciations"]
@@ -93,8 +94,15 @@ class _Builder:
 def spoken_text(sentence: str, *, lang: str = "en", pronunciations: Pronunciations | None = None) -> SpokenText:
     """The sentence as an engine should hear it: pronunciation list first, then English rules."""
     out = _Builder(sentence)
-    # eSpeak's other-language voices read their own numbers; English words would be wrong.
-    between: Callable[[_Builder, int, int], None] = _rules if lang.lower().startswith("en") else _Builder.verbatim
+    # English has its own rules; German, French, Spanish, Italian, Portuguese and Dutch say their
+    # numbers, money and dates in words of the language; other voices read digits themselves.
+    between: Callable[[_Builder, int, int], None]
+    if lang.lower().startswith("en"):
+        between = _rules
+    elif lang.split("-")[0].lower() in spoken_forms.LANGUAGES:
+        between = _language_rules(lang)
+    else:
+        between = _Builder.verbatim
     pos = 0
     for start, end, say in (pronunciations or EMPTY).matches(sentence):
         between(out, pos, start)
@@ -102,6 +110,18 @@ def spoken_text(sentence: str, *, lang: str = "en", pronunciations: Pronunciatio
         pos = end
     between(out, pos, len(sentence))
     return out.result()
+
+
+def _language_rules(lang: str) -> Callable[[_Builder, int, int], None]:
+    def apply(out: _Builder, pos: int, endpos: int) -> None:
+        cursor = pos
+        for say, start, end in spoken_forms.spoken_pieces(out.sentence, lang, pos, endpos):
+            out.verbatim(cursor, start)
+            out.replace(say, start, end)
+            cursor = end
+        out.verbatim(cursor, endpos)
+
+    return apply
 
 
 def _rules(out: _Builder, pos: int, endpos: int) -> None:

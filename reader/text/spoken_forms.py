@@ -1,0 +1,107 @@
+"""Numbers, money, percentages and dates spoken in German, French, Spanish, Italian, Portuguese
+and Dutch, with num2words (cardinals, ordinals, years and currency in 50+ languages).
+
+English keeps its own, richer rules (speech_text.py). In these six languages a number is said
+in words of the language, whatever the voice (eSpeak NG, Kokoro or a cloud voice would each
+read digits their own way): "25,50 €" is "fünfundzwanzig Euro und fünfzig Cent",
+"12.03.2024" is "zwölfter März zweitausendvierundzwanzig", "40 %" is "quarante pour cent".
+Other languages are left to the voice, which reads digits in its own language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+Piece = tuple[str, int, int]
+
+LANGUAGES = frozenset({"de", "fr", "es", "it", "pt", "nl"})
+_PERCENT = {"de": "Prozent", "fr": "pour cent", "es": "por ciento", "it": "per cento", "pt": "por cento",
+            "nl": "procent"}
+_MONTHS = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+}
+_CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "EUR": "EUR", "USD": "USD", "GBP": "GBP", "CHF": "CHF"}
+_DECIMAL_COMMA = frozenset({"de", "fr", "es", "it", "pt", "nl"})  # all six write "3,5"
+
+_NUMBER = r"\d{1,3}(?:[.\u202f\u00a0 ]\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+_RULES = re.compile(
+    rf"(?P<date>\b(?P<d>[0-3]?\d)[./](?P<m>[01]?\d)[./](?P<y>\d{{4}})\b)"
+    rf"|(?P<money_after>(?P<ma>{_NUMBER})\s?(?P<ca>€|EUR\b|CHF\b|\$|£))"
+    rf"|(?P<money_before>(?P<cb>€|\$|£)\s?(?P<mb>{_NUMBER}))"
+    rf"|(?P<percent>(?P<p>{_NUMBER})\s?%)"
+    rf"|(?P<number>(?<![\w.,]){_NUMBER}(?![\w]|[.,]\d))"
+)
+
+
+def _value(text: str) -> float | int:
+    digits = re.sub(r"[.\u202f\u00a0 ]", "", text).replace(",", ".")
+    value = float(digits)
+    return int(value) if value.is_integer() and "," not in text else value
+
+
+def _words(value: float | int, lang: str, **kwargs: str) -> str:
+    from num2words import num2words
+
+    try:
+        return str(num2words(value, lang=lang, **kwargs))
+    except (NotImplementedError, OverflowError, ValueError, TypeError):
+        return str(num2words(value, lang=lang))
+
+
+def _date(m: re.Match[str], lang: str) -> list[Piece] | None:
+    day, month, year = int(m.group("d")), int(m.group("m")), int(m.group("y"))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return None
+    month_name = _MONTHS[lang].split()[month - 1]
+    if lang == "de":
+        day_words = _words(day, lang, to="ordinal")  # "zwölfter März"
+        day_words += "r" if day_words.endswith("e") else ""
+    elif lang == "fr" and day == 1:
+        day_words = "premier"
+    else:
+        day_words = _words(day, lang)
+    joiner = {"es": " de ", "pt": " de "}.get(lang, " ")
+    said = f"{day_words}{joiner}{month_name}{joiner}{_words(year, lang, to='year')}"
+    return [(said, m.start(), m.end())]
+
+
+_NO_CENTS = re.compile(r"(?:,| und| et| con| e) (?:null|zéro|cero|zero|nul) \w+$")
+
+
+def _money(amount: str, symbol: str, start: int, end: int, lang: str) -> list[Piece]:
+    currency = _CURRENCIES.get(symbol, "EUR")
+    value = float(_value(amount))  # num2words takes a whole number as cents
+    said = _words(value, lang, to="currency", currency=currency)
+    return [(_NO_CENTS.sub("", said) if value.is_integer() else said, start, end)]
+
+
+def spoken_pieces(sentence: str, lang: str, pos: int, endpos: int) -> list[Piece]:
+    """What to say instead of the numbers, money, percentages and dates in sentence[pos:endpos]."""
+    language = lang.split("-")[0].lower()
+    if language not in LANGUAGES:
+        return []
+    pieces: list[Piece] = []
+    for m in _RULES.finditer(sentence, pos, endpos):
+        kind = m.lastgroup
+        found: list[Piece] | None = None
+        if m.group("date"):
+            found = _date(m, language)
+        elif m.group("money_after"):
+            found = _money(m.group("ma"), m.group("ca"), m.start(), m.end(), language)
+        elif m.group("money_before"):
+            found = _money(m.group("mb"), m.group("cb"), m.start(), m.end(), language)
+        elif m.group("percent"):
+            found = [(f"{_words(_value(m.group('p')), language)} {_PERCENT[language]}", m.start(), m.end())]
+        elif kind == "number":
+            found = [(_words(_value(m.group()), language), m.start(), m.end())]
+        pieces.extend(found or ())
+    return pieces
+
+
+Rules = Callable[[str, str, int, int], list[Piece]]
