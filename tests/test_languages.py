@@ -225,5 +225,5 @@ def test_numbers_money_and_dates_are_said_in_the_language(lang: str, text: str, 
 
     result = spoken_text(text, lang=lang)
     assert result.text == spoken
-    for start, end, a, b in result.words():  # every spoken word still maps back into the sentence
+    for _start, _end, a, b in result.words():  # every spoken word still maps back into the sentence
         assert 0 <= a < b <= len(text)
