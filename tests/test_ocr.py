@@ -120,6 +120,8 @@ def test_text_recognition_is_bounded_and_bad_images_are_problems(make_app: Any, 
     client = make_app(ocr_max_pages=1).test_client()
     resp = _upload(client, _join(_scan(STORY), _scan(NOTES)), "two.pdf")
     assert resp.status_code == 413 and "READER_OCR_MAX_PAGES" in resp.get_json()["detail"]
+    resp = _upload(client, _scan(""), "blank.pdf")  # a page with no text at all
+    assert resp.status_code == 422 and "No text could be recognised" in resp.get_json()["detail"]
     resp = _upload(client, b"\x89PNG\r\n\x1a\n" + os.urandom(2000), "broken.png")
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
     assert not list((Path(settings.data_dir) / "documents").glob("??/*.json"))  # nothing stored

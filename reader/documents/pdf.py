@@ -83,7 +83,11 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
     pages, markers, notes = _read_pages(reader)
     empty = [number for number, lines in enumerate(pages, start=1) if not lines]
     if empty and ocr is not None:
-        recognised, more, title = _extract(ocr(data, empty))
+        try:
+            recognised, more, title = _extract(ocr(data, empty))
+        except NoTextLayer:
+            raise NoTextLayer("No text could be recognised on this scan: it may be blank, a picture, or too "
+                              "faint or small to read.") from None
         said = f"{_plural(len(empty), 'page')} read by text recognition (OCR): names and numbers may be misread"
         return recognised, (said, *more), title
     if not any(pages):
