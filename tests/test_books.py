@@ -144,3 +144,15 @@ def _bomb() -> bytes:
         archive.writestr("word/document.xml", "<w:document/>")
         archive.writestr("word/padding.xml", "0" * (50 * 1024 * 1024))  # 50 MB of zeros: a few KB packed
     return buf.getvalue()
+
+
+def test_markdown_keeps_its_structure_and_loses_its_marks(client: Any) -> None:
+    text = ("# Notes\n\nA paragraph with **bold**, _emphasis_ and `code`, and [a link](https://example.org/a).\n\n"
+            "## Steps\n\n- first step\n- second step\n\nThen 5 * 3 is fifteen, and snake_case stays.\n")
+    resp = _upload(client, text.encode(), "notes.md")
+    assert resp.status_code == 201
+    blocks = [(b["kind"], b.get("level"), b["text"]) for b in resp.get_json()["blocks"]]
+    assert blocks == [("heading", 1, "Notes"),
+                      ("paragraph", None, "A paragraph with bold, emphasis and code, and a link."),
+                      ("heading", 2, "Steps"), ("list_item", None, "first step"), ("list_item", None, "second step"),
+                      ("paragraph", None, "Then 5 * 3 is fifteen, and snake_case stays.")]

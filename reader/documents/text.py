@@ -21,7 +21,21 @@ def normalise(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+# Markdown's inline marks, which a voice would read out: **strong**, __strong__, *em*, _em_,
+# `code`, [link text](address) and ![alt text](image). Only paired marks around text go, so
+# "5 * 3" and snake_case stay as written.
+_MARKS = (
+    (re.compile(r"!?\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))+\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+)
+
+
 def _clean_line(line: str) -> str:
+    for pattern, keep in _MARKS:
+        line = pattern.sub(keep, line)
     return _SPACES.sub(" ", line).strip()
 
 
