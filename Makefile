@@ -40,12 +40,13 @@ run: $(VENV)/.installed
 # browsers here), nginx for the tested reverse-proxy config, util-linux for mount namespaces,
 # ffprobe (ffmpeg) to read chapters back, EPUBCheck (with its Java) to validate EPUBs, and
 # redis-server for the tests of many hosts, wrk for the nginx benchmark, and Tesseract (with its
-# English pack) for text recognition of scanned pages.
+# English and French packs) for text recognition of scanned pages.
 SYSTEM_DEPS := chromium:chromium nginx:nginx unshare:util-linux ffprobe:ffmpeg epubcheck:epubcheck redis-server:redis-server \
-	wrk:wrk tesseract:tesseract-ocr
+	wrk:wrk tesseract:tesseract-ocr /usr/share/tesseract-ocr/5/tessdata/fra.traineddata:tesseract-ocr-fra
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
-	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair##*:}"; done; \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${pair%%:*} ] || [ -e $${pair%%:*} ] \
+	    || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages for the tests:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -3,10 +3,11 @@ language packs) through OCRmyPDF, which adds a text layer to the pages that have
 leaves the others alone, so the result goes through the same PDF layout pipeline (columns,
 headers, headings) as any PDF.
 
-It is slow (seconds a page on two cores), so a request may OCR at most READER_OCR_MAX_PAGES
-pages, and it runs in a heavy-work slot like synthesis. The language of recognition is the
-reader's choice (the upload's `language`) when a pack is installed for it, then
-READER_OCR_LANGUAGES.
+It is slow (about a second a page on two cores), so a request may OCR at most
+READER_OCR_MAX_PAGES pages, and it runs in a heavy-work slot like synthesis. The language of
+recognition is the reader's choice (the upload's `language`) when a pack is installed for it,
+then READER_OCR_LANGUAGES; when the reader gave none, the language of what was read is
+identified, and the pages are read again with that language's pack where it is installed.
 """
 
 from __future__ import annotations
@@ -89,6 +90,20 @@ def recogniser(languages: Sequence[str], max_pages: int) -> Ocr:
         return out.getvalue()
 
     return ocr
+
+
+def detected_language(pdf: bytes, pages: Sequence[int], installed: set[str], used: Sequence[str]) -> str | None:
+    """The Tesseract pack of the language the recognised pages are in, when it is installed and
+    was not among `used`; else None."""
+    from pypdf import PdfReader
+
+    from ..text.language import identify
+
+    reader = PdfReader(io.BytesIO(pdf), strict=False)
+    text = " ".join((reader.pages[n - 1].extract_text() or "") for n in pages[:5] if 0 < n <= len(reader.pages))
+    found = identify(text)
+    code = TESSERACT.get(found[0]) if found else None
+    return code if code and code in installed and code not in used else None
 
 
 def languages_for(choice: str | None, configured: Sequence[str], installed: set[str]) -> list[str]:

@@ -39,13 +39,22 @@ def text_recognition(language: str | None) -> Any:
         return None
     if not _OCR_LANGUAGES:
         _OCR_LANGUAGES.append(ocr.installed_languages())
-    recognise = ocr.recogniser(ocr.languages_for(language, svc.settings.ocr_languages, _OCR_LANGUAGES[0]),
-                               svc.settings.ocr_max_pages)
+    installed = _OCR_LANGUAGES[0]
+    languages = ocr.languages_for(language, svc.settings.ocr_languages, installed)
     client = request.remote_addr
 
     def run(data: bytes, pages: Any) -> bytes:
         with svc.heavy.slot(client):
-            return recognise(data, pages)
+            done = ocr.recogniser(languages, svc.settings.ocr_max_pages)(data, pages)
+        if language:
+            return done
+        # Nobody said which language: read once, identify the language of what was read, and read
+        # again with that language's pack when it is installed and was not used.
+        better = ocr.detected_language(done, pages, installed, languages)
+        if better is None:
+            return done
+        with svc.heavy.slot(client):
+            return ocr.recogniser([better, *languages], svc.settings.ocr_max_pages)(data, pages)
 
     return run
 
