@@ -210,7 +210,12 @@ class Settings:
         "Tesseract languages for text recognition, comma-separated (after the upload's own language).",
     )
     ocr_max_pages: int = _setting(
-        30, "READER_OCR_MAX_PAGES", "Scanned pages one upload may have recognised (413 beyond).",
+        300, "READER_OCR_MAX_PAGES", "Scanned pages one upload may have recognised (413 beyond).",
+    )
+    ocr_inline_pages: int = _setting(
+        3, "READER_OCR_INLINE_PAGES",
+        "Scanned pages recognised while the upload waits; a longer scan is read by a worker in the background, "
+        "with its progress shown.",
     )
     language_voices: tuple[str, ...] = _setting(
         (), "READER_LANGUAGE_VOICES",

@@ -39,7 +39,8 @@ def sweep(svc: Services, now: float | None = None) -> dict[str, int]:
     gone_docs = svc.documents.expire(now - settings.document_days * 86400, keep=busy)
     for doc_id in gone_docs:
         _forget_what_was_made(svc, doc_id)
-    counts = {"documents": len(gone_docs), "narrations": narrations, "audio": svc.speech.cache.expire()}
+    counts = {"documents": len(gone_docs), "narrations": narrations, "audio": svc.speech.cache.expire(),
+              "imports": svc.imports.expire(now)}
     if any(counts.values()):
         LOGGER.info("retention: expired %(documents)d documents, %(narrations)d narrations, %(audio)d audio entries",
                     counts)

@@ -15,6 +15,7 @@ from flask import Flask, Request
 from .budget import Counters, DailyBudget, DiskCounters, FallbackCounters, RateLimit, RedisCounters
 from .cache import AudioCache
 from .config import Settings
+from .documents.imports import ImportStore, RedisImportStore
 from .documents.store import Documents, DocumentStore, RedisDocumentStore
 from .limits import HeavyWork
 from .logs import quiet_content_loggers
@@ -43,6 +44,7 @@ class Services:
     speech_limit: RateLimit  # for POST /api/speech
     heavy: HeavyWork
     jobs: JobStore  # narrations
+    imports: ImportStore  # long scans, read in the background
     redis: SharedRedis | None = None  # READER_REDIS_URL: what the hosts share
 
 
@@ -90,10 +92,11 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     documents: Documents = DocumentStore(data / "documents")
     if shared is not None:
         documents = RedisDocumentStore(shared.redis, keep_seconds=settings.document_days * 86400)
+    imports = RedisImportStore(shared.redis) if shared is not None else ImportStore(data / "imports")
     return Services(settings=settings, documents=documents, speech=speech,
                     transcriber=transcribers[settings.stt], metrics=metrics, heavy=heavy,
                     speech_limit=RateLimit(rate_counters, settings.speech_per_minute),
-                    jobs=jobs_for(settings), redis=shared.redis if shared else None)
+                    jobs=jobs_for(settings), imports=imports, redis=shared.redis if shared else None)
 
 
 def _synthesizers(names: list[str], settings: Settings) -> dict[str, Synthesizer]:

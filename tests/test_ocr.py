@@ -144,3 +144,64 @@ def test_the_language_of_a_scan_is_identified_and_read_with_its_own_pack(client:
     print(f"character accuracy of the French scan: {accuracy:.4f}")
     # English alone reads 98.3 % of it ("tempêtes", "à côté" lose their accents): the French pack was used.
     assert doc["language"] == "fr" and accuracy >= 0.995
+
+
+def test_a_long_scan_is_read_in_the_background_with_its_progress(tmp_path: Path) -> None:
+    """Five scanned pages, two allowed while the upload waits: a 202, a worker reads them two at a
+    time (its progress seen on the way), then the document opens; the HTML path follows it too."""
+    import json
+    import time
+    import urllib.request
+
+    from conftest import start_server, stop_server
+
+    pages = [f"Page {n}. " + STORY for n in range(1, 6)]
+    scan = _join(*[_scan(p) for p in pages])
+    data = tmp_path / "data"
+    data.mkdir()
+    base, proc = start_server(data, workers=1, env={"READER_OCR_INLINE_PAGES": "2", "READER_TTS": "espeak",
+                                                    "READER_EXTRA_TTS": ""})
+    try:
+        boundary = "readerscanboundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"book.pdf\"\r\n"
+                "Content-Type: application/pdf\r\n\r\n").encode() + scan + f"\r\n--{boundary}--\r\n".encode()
+        req = urllib.request.Request(base + "/api/documents", data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert resp.status == 202
+            job = json.load(resp)
+        assert job["status"] == "queued" and job["total"] == 5
+        seen = set()
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(base + job["url"], timeout=30) as resp:
+                state = json.load(resp)
+            seen.add(state["done"])
+            if state["status"] in ("done", "failed"):
+                break
+            time.sleep(0.3)
+        assert state["status"] == "done", state
+        assert len(seen - {0, 5}) >= 1, seen  # progress on the way, not just the end
+        with urllib.request.urlopen(f"{base}/api/documents/{state['document']}", timeout=30) as resp:
+            doc = json.load(resp)
+        text = " ".join(b["text"] for b in doc["blocks"])
+        assert 1 - jiwer.cer(" ".join(pages), text) >= 0.98
+        assert any(note.startswith("5 pages read by text recognition") for note in doc["skipped"])
+        with urllib.request.urlopen(base + f"/imports/{state['id']}", timeout=30) as resp:  # done: the reader
+            assert resp.url.endswith(f"/read/{state['document']}")
+        assert not list((data / "imports").glob("*/scan.pdf"))  # the scan itself is not kept
+    finally:
+        stop_server(proc)
+
+
+def test_the_page_of_a_scan_being_read(client: Any) -> None:
+    from reader import services
+
+    with client.application.app_context():
+        job = services().imports.create(b"%PDF-1.4", [1, 2, 3, 4], {"title": None, "language": None})
+        services().imports.update(job.id, status="running", done=2)
+    page = client.get(f"/imports/{job.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="2"' in html and 'max="4"' in html and "2 of 4 pages read" in html
+    assert "import.js" in html and "<script>" not in html  # no inline script
+    assert client.get("/imports/" + "0" * 24).status_code == 404

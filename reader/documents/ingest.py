@@ -146,6 +146,12 @@ def check_title(title: object) -> str | None:
     return title.strip() or None
 
 
+def store_extracted(store: Documents, found: Extracted, *, source: str, language: str | None,
+                    url: str | None = None, title: object = None) -> tuple[Document, bool]:
+    """What was extracted, as a stored document (its languages identified, its sentences cut)."""
+    return _store(store, found, source=source, language=language, url=url, title=title)
+
+
 def _store(store: Documents, found: Extracted, *, source: str, language: str | None,
            url: str | None = None, title: object = None) -> tuple[Document, bool]:
     check_language(language)

@@ -31,6 +31,15 @@ _IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 Ocr = Callable[[bytes, Sequence[int]], bytes]
 
 
+class LongScan(Exception):
+    """More pages to recognise than one request may: the caller makes it an import job."""
+
+    def __init__(self, data: bytes, pages: Sequence[int]) -> None:
+        super().__init__(f"{len(pages)} pages to recognise")
+        self.data = data
+        self.pages = list(pages)
+
+
 def available() -> bool:
     """Tesseract and OCRmyPDF are both there."""
     if shutil.which("tesseract") is None:

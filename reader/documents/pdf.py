@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import NoTextLayer, ReaderError, Unprocessable, UnsupportedMedia
 from .model import Block
-from .ocr import Ocr
+from .ocr import LongScan, Ocr
 from .pdf_layout import UNIT_BEFORE, Line, page_lines, paragraphs, reading_order
 from .text import normalise
 
@@ -59,7 +59,7 @@ def pdf_blocks(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[
         raise UnsupportedMedia("This file is not a PDF.")
     try:
         return _extract(data, ocr)
-    except ReaderError:
+    except (ReaderError, LongScan):
         raise
     except Exception as exc:  # pypdf raises many kinds on broken files; none may become a 500
         LOGGER.info("unreadable PDF: %s", type(exc).__name__)

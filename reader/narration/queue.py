@@ -31,6 +31,7 @@ class Queue:
     narrate: Any  # the task: narrate(job_id)
     fill: Any  # the task: fill(job_id, start, end), sentences into the audio cache ahead of the job
     reap: Any  # the task: start again the jobs whose worker went silent
+    import_scan: Any  # the task: import_scan(import_id), a long scan read page by page
 
 
 _QUEUES: dict[tuple[str, str], Queue] = {}
@@ -92,7 +93,11 @@ def _build(settings: Settings) -> Queue:
         requeue_stale(settings)
         sweep(_services(settings))
 
+    def import_scan(import_id: str) -> None:
+        run_import(settings, import_id)
+
     return Queue(huey=huey, narrate=huey.task(name="reader.narrate")(narrate),
+                 import_scan=huey.task(name="reader.import")(import_scan),
                  fill=huey.task(name="reader.fill")(fill),
                  reap=huey.periodic_task(crontab(minute="*"), name="reader.reap")(reap))
 
@@ -185,6 +190,46 @@ def run_job(settings: Settings, job_id: str, services: Services | None = None) -
     store.finish(job_id, result.files, done=job.total, finished=time.time(), updated=time.time(),
                  seconds=round(result.seconds, 3), size=result.path.stat().st_size)
     LOGGER.info("narration %s done: %.0f s of audio", job_id, result.seconds)
+
+
+PAGES_AT_ONCE = 2  # pages recognised between two progress reports of an import
+
+
+def run_import(settings: Settings, import_id: str, services: Services | None = None) -> None:
+    """Read a long scan (in a worker): its pages recognised a few at a time, progress on the way,
+    then a document like any other; the scan itself is deleted either way."""
+    from ..documents import ingest, ocr
+    from ..errors import ReaderError
+
+    svc = services or _services(settings)
+    store = svc.imports
+    job = store.get(import_id)
+    if job.status not in ("queued", "running"):
+        return
+    store.update(import_id, status="running")
+    language = job.options.get("language")
+    try:
+        data = store.scan(import_id)
+        recognise = ocr.recogniser(ocr.languages_for(language, settings.ocr_languages, ocr.installed_languages()),
+                                   len(job.pages))
+        for start in range(0, len(job.pages), PAGES_AT_ONCE):
+            chunk = job.pages[start:start + PAGES_AT_ONCE]
+            data = recognise(data, chunk)
+            store.update(import_id, done=start + len(chunk))
+        found = ingest.extract(data, max_text_chars=settings.max_text_chars)
+        said = f"{len(job.pages)} pages read by text recognition (OCR): names and numbers may be misread"
+        found = ingest.Extracted(found.blocks, found.title, found.language, (said, *found.skipped))
+        doc, _ = ingest.store_extracted(svc.documents, found, source="file", language=language,
+                                        title=job.options.get("title"))
+    except Exception as exc:
+        detail = exc.detail if isinstance(exc, ReaderError) else "The scan could not be read."
+        LOGGER.error("import %s failed: %s", import_id, type(exc).__name__)
+        store.update(import_id, status="failed", error=detail)
+        store.drop_scan(import_id)
+        return
+    store.update(import_id, status="done", done=len(job.pages), document=doc.id)
+    store.drop_scan(import_id)
+    LOGGER.info("import %s done: %d pages", import_id, len(job.pages))
 
 
 WORKER_BEAT = 5.0  # seconds between a worker's heartbeats

@@ -8,7 +8,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from .. import audio, services
 from ..documents import ingest
+from ..documents.imports import Import
 from ..documents.model import Document, Sentence
+from ..documents.ocr import LongScan
 from ..errors import BadRequest, NotFound, TooLarge
 from ..speech.base import SpeechRequest, Transcript
 from ..speech.dictation import dictate
@@ -24,6 +26,23 @@ def _document_json(doc: Document) -> dict[str, Any]:
     # Which voice reads each language of the text, for the voice asked for (?voice=) or the default.
     data["voices"] = reading_voices(doc, request.args.get("voice"))
     return data
+
+
+def start_import(scan: LongScan, *, title: object, language: str | None) -> Import:
+    """A long scan, queued for a worker to read page by page."""
+    from ..narration.queue import enqueue
+
+    svc = services()
+    ingest.check_title(title)
+    job = svc.imports.create(scan.data, scan.pages, {"title": title, "language": language})
+    enqueue(svc.settings, "import_scan", job.id)
+    return job
+
+
+@bp.get("/api/imports/<iid>")
+def get_import(iid: str) -> Any:
+    """A long scan being read: pages done of the total; the document once it is there."""
+    return jsonify(services().imports.get(iid).public())
 
 
 _OCR_LANGUAGES: list[set[str]] = []
@@ -44,6 +63,14 @@ def text_recognition(language: str | None) -> Any:
     client = request.remote_addr
 
     def run(data: bytes, pages: Any) -> bytes:
+        if len(pages) > svc.settings.ocr_inline_pages:
+            if len(pages) > svc.settings.ocr_max_pages:
+                from ..errors import TooLarge
+
+                raise TooLarge(f"This PDF has {len(pages)} scanned pages; text recognition takes at most "
+                               f"{svc.settings.ocr_max_pages}. Split it, or ask the operator to raise "
+                               "READER_OCR_MAX_PAGES.")
+            raise ocr.LongScan(data, pages)  # read by a worker, in the background
         with svc.heavy.slot(client):
             done = ocr.recogniser(languages, svc.settings.ocr_max_pages)(data, pages)
         if language:
@@ -75,11 +102,18 @@ def create_document() -> Any:
         upload = request.files.get("file")
         if upload is None:
             raise BadRequest("Send the file as a multipart form field named 'file'.")
-        doc, created = ingest.from_upload(
-            svc.documents, upload.read(), settings=svc.settings, filename=upload.filename,
-            mode=request.form.get("mode"), language=request.form.get("language"),
-            title=request.form.get("title"), ocr=text_recognition(request.form.get("language")),
-        )
+        language, title = request.form.get("language"), request.form.get("title")
+        try:
+            doc, created = ingest.from_upload(
+                svc.documents, upload.read(), settings=svc.settings, filename=upload.filename,
+                mode=request.form.get("mode"), language=language, title=title, ocr=text_recognition(language),
+            )
+        except LongScan as scan:  # read in the background: 202 and where to follow it
+            job = start_import(scan, title=title, language=language)
+            resp = jsonify(job.public())
+            resp.status_code = 202
+            resp.headers["Location"] = job.public()["url"]
+            return resp
     else:
         data = json_object()
         if "text" in data:

@@ -11,9 +11,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import services
 from ..documents import ingest
+from ..documents.ocr import LongScan
 from ..errors import BadRequest, ReaderError
 from ..speech.base import Synthesizer
-from .api import text_recognition
+from .api import start_import, text_recognition
 
 bp = Blueprint("pages", __name__)
 
@@ -49,8 +50,12 @@ def create() -> Any:
             if upload is None or not upload.filename:
                 raise BadRequest("Choose a file to upload: a PDF, an EPUB or Word file, an image of text, a web "
                                  "page (HTML), or a text or Markdown file.")
-            doc, _ = ingest.from_upload(svc.documents, upload.read(), settings=svc.settings,
-                                        filename=upload.filename, mode=mode, ocr=text_recognition(None))
+            try:
+                doc, _ = ingest.from_upload(svc.documents, upload.read(), settings=svc.settings,
+                                            filename=upload.filename, mode=mode, ocr=text_recognition(None))
+            except LongScan as scan:  # a long scan is read in the background: follow it
+                job = start_import(scan, title=None, language=None)
+                return redirect(url_for("pages.reading_scan", iid=job.id), code=303)
         elif field == "url":
             if not url:
                 raise BadRequest("Type or paste a web address, such as https://example.org/article.")
@@ -105,6 +110,15 @@ def _styles(synthesizers: Iterable[Synthesizer]) -> list[dict[str, Any]]:
         for name, _ in synth.capabilities.styles:
             styles.setdefault(name, []).append(synth.name)
     return [{"id": name, "label": name.capitalize(), "engines": engines} for name, engines in styles.items()]
+
+
+@bp.get("/imports/<iid>")
+def reading_scan(iid: str) -> Any:
+    """A long scan being read: its progress (import.js follows it), then the reader."""
+    job = services().imports.get(iid)
+    if job.status == "done" and job.document:
+        return redirect(url_for("pages.read", doc_id=job.document), code=303)
+    return render_template("import.html", job=job.public())
 
 
 @bp.get("/privacy")
