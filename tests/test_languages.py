@@ -218,6 +218,14 @@ def test_a_documents_sentences_are_cut_by_its_language(client: Any) -> None:
     ("pt", "Há 12 livros.", "Há doze livros."),
     ("nl", "Het kost € 12,99.", "Het kost twaalf euro, negenennegentig cent."),
     ("nl", "Er zijn 8 katten.", "Er zijn acht katten."),
+    ("de", "Er fuhr 120 km/h bei 25 °C.", "Er fuhr einhundertzwanzig Kilometer pro Stunde bei fünfundzwanzig Grad Celsius."),
+    ("de", "Wir wohnen im 3. Stock.", "Wir wohnen im 3. Stock."),  # an ordinal: its ending is the voice's to say
+    ("fr", "Il fait 1 °C et la route fait 12 km.", "Il fait un degré Celsius et la route fait douze kilomètres."),
+    ("es", "Iba a 120 km/h.", "Iba a ciento veinte kilómetros por hora."),
+    ("it", "Pesa 2 kg e misura 30 cm.", "Pesa due chilogrammi e misura trenta centimetri."),
+    ("pt", "Bebeu 2 l de água.", "Bebeu dois litros de água."),
+    ("nl", "Het is 5 m lang.", "Het is vijf meter lang."),
+    ("fr", "Le réseau 5g et 5 g de sel.", "Le réseau 5g et cinq grammes de sel."),
     ("sv", "Det kostar 25 kronor.", "Det kostar 25 kronor."),  # no rules: the voice reads its digits
 ])
 def test_numbers_money_and_dates_are_said_in_the_language(lang: str, text: str, spoken: str) -> None:

@@ -1,10 +1,11 @@
-"""Numbers, money, percentages and dates spoken in German, French, Spanish, Italian, Portuguese
+"""Numbers, money, percentages, units and dates spoken in German, French, Spanish, Italian, Portuguese
 and Dutch, with num2words (cardinals, ordinals, years and currency in 50+ languages).
 
 English keeps its own, richer rules (speech_text.py). In these six languages a number is said
 in words of the language, whatever the voice (eSpeak NG, Kokoro or a cloud voice would each
 read digits their own way): "25,50 €" is "fünfundzwanzig Euro und fünfzig Cent",
-"12.03.2024" is "zwölfter März zweitausendvierundzwanzig", "40 %" is "quarante pour cent".
+"12.03.2024" is "zwölfter März zweitausendvierundzwanzig", "40 %" is "quarante pour cent",
+"120 km/h" is "ciento veinte kilómetros por hora".
 Other languages are left to the voice, which reads digits in its own language.
 """
 
@@ -26,6 +27,34 @@ _MONTHS = {
     "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
     "nl": "januari februari maart april mei juni juli augustus september oktober november december",
 }
+# Units after a number: (singular, plural) per language.
+_UNIT_NAMES = {
+    "km/h": {"de": ("Kilometer pro Stunde",) * 2, "fr": ("kilomètre par heure", "kilomètres par heure"),
+             "es": ("kilómetro por hora", "kilómetros por hora"), "it": ("chilometro orario", "chilometri orari"),
+             "pt": ("quilômetro por hora", "quilômetros por hora"), "nl": ("kilometer per uur",) * 2},
+    "°C": {"de": ("Grad Celsius",) * 2, "fr": ("degré Celsius", "degrés Celsius"),
+           "es": ("grado Celsius", "grados Celsius"), "it": ("grado Celsius", "gradi Celsius"),
+           "pt": ("grau Celsius", "graus Celsius"), "nl": ("graad Celsius", "graden Celsius")},
+    "km": {"de": ("Kilometer",) * 2, "fr": ("kilomètre", "kilomètres"), "es": ("kilómetro", "kilómetros"),
+           "it": ("chilometro", "chilometri"), "pt": ("quilômetro", "quilômetros"), "nl": ("kilometer",) * 2},
+    "cm": {"de": ("Zentimeter",) * 2, "fr": ("centimètre", "centimètres"), "es": ("centímetro", "centímetros"),
+           "it": ("centimetro", "centimetri"), "pt": ("centímetro", "centímetros"), "nl": ("centimeter",) * 2},
+    "mm": {"de": ("Millimeter",) * 2, "fr": ("millimètre", "millimètres"), "es": ("milímetro", "milímetros"),
+           "it": ("millimetro", "millimetri"), "pt": ("milímetro", "milímetros"), "nl": ("millimeter",) * 2},
+    "m": {"de": ("Meter",) * 2, "fr": ("mètre", "mètres"), "es": ("metro", "metros"), "it": ("metro", "metri"),
+          "pt": ("metro", "metros"), "nl": ("meter",) * 2},
+    "kg": {"de": ("Kilogramm",) * 2, "fr": ("kilogramme", "kilogrammes"), "es": ("kilogramo", "kilogramos"),
+           "it": ("chilogrammo", "chilogrammi"), "pt": ("quilograma", "quilogramas"), "nl": ("kilogram",) * 2},
+    "g": {"de": ("Gramm",) * 2, "fr": ("gramme", "grammes"), "es": ("gramo", "gramos"), "it": ("grammo", "grammi"),
+          "pt": ("grama", "gramas"), "nl": ("gram",) * 2},
+    "ml": {"de": ("Milliliter",) * 2, "fr": ("millilitre", "millilitres"), "es": ("mililitro", "mililitros"),
+           "it": ("millilitro", "millilitri"), "pt": ("mililitro", "mililitros"), "nl": ("milliliter",) * 2},
+    "l": {"de": ("Liter",) * 2, "fr": ("litre", "litres"), "es": ("litro", "litros"), "it": ("litro", "litri"),
+          "pt": ("litro", "litros"), "nl": ("liter",) * 2},
+}
+# Longest first, as listed; a one-letter unit only after a space ("5 g", not "5G" or "5g").
+_UNIT_LONG = "|".join(re.escape(u) for u in _UNIT_NAMES if len(u) > 1)
+_ONE = {"de": "ein", "fr": "un", "es": "un", "it": "un", "pt": "um", "nl": "een"}
 _CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "EUR": "EUR", "USD": "USD", "GBP": "GBP", "CHF": "CHF"}
 _DECIMAL_COMMA = frozenset({"de", "fr", "es", "it", "pt", "nl"})  # all six write "3,5"
 
@@ -35,7 +64,8 @@ _RULES = re.compile(
     rf"|(?P<money_after>(?P<ma>{_NUMBER})\s?(?P<ca>€|EUR\b|CHF\b|\$|£))"
     rf"|(?P<money_before>(?P<cb>€|\$|£)\s?(?P<mb>{_NUMBER}))"
     rf"|(?P<percent>(?P<p>{_NUMBER})\s?%)"
-    rf"|(?P<number>(?<![\w.,]){_NUMBER}(?![\w]|[.,]\d))"
+    rf"|(?P<unit>(?P<u>{_NUMBER})(?:\s?(?P<un>{_UNIT_LONG})|\s(?P<un1>[mgl]))(?![\w/]))"
+    rf"|(?P<number>(?<![\w.,]){_NUMBER}(?![\w]|[.,]\d)(?!\.\s+\w))"
 )
 
 
@@ -96,6 +126,11 @@ def spoken_pieces(sentence: str, lang: str, pos: int, endpos: int) -> list[Piece
             found = _money(m.group("ma"), m.group("ca"), m.start(), m.end(), language)
         elif m.group("money_before"):
             found = _money(m.group("mb"), m.group("cb"), m.start(), m.end(), language)
+        elif m.group("unit"):
+            value = _value(m.group("u"))
+            singular, plural = _UNIT_NAMES[m.group("un") or m.group("un1")][language]
+            said = f"{_ONE[language]} {singular}" if value == 1 else f"{_words(value, language)} {plural}"
+            found = [(said, m.start(), m.end())]
         elif m.group("percent"):
             found = [(f"{_words(_value(m.group('p')), language)} {_PERCENT[language]}", m.start(), m.end())]
         elif kind == "number":
