@@ -8,7 +8,6 @@ cross-process single-flight lock is an flock, so it dies with a worker that is k
 
 from __future__ import annotations
 
-import atexit
 import errno
 import fcntl
 import hashlib
@@ -276,7 +275,9 @@ class AudioCache:
         self._counts: dict[str, int] = {}  # hits and misses not yet written
         self._counted_at = time.monotonic()
         self._connect()
-        atexit.register(_flush_at_exit, weakref.ref(self))  # a weak reference: the cache may go before
+        # Counts not yet written are written when the cache goes (or at exit, whichever is first);
+        # the finalizer holds the dict, not the cache, so the cache can still be collected.
+        weakref.finalize(self, _flush_pending, self._counts, directory)
 
     # -- the store, and its faults -------------------------------------------------------------
 
@@ -489,7 +490,8 @@ class AudioCache:
     def flush_counts(self) -> None:
         """Add the counts kept in memory to the ones on disk."""
         with self._guard:
-            counts, self._counts = self._counts, {}
+            counts = dict(self._counts)
+            self._counts.clear()  # in place: the finalizer holds this dict
             self._counted_at = time.monotonic()
             writable = self._due("write")
         store = self._store
@@ -607,10 +609,18 @@ class AudioCache:
             self._store.close()
 
 
-def _flush_at_exit(ref: weakref.ref[AudioCache]) -> None:
-    cache = ref()
-    if cache is not None:
-        cache.flush_counts()
+def _flush_pending(counts: dict[str, int], directory: str) -> None:
+    """Write counts a cache left unwritten (it was collected, or the process is exiting)."""
+    if not counts:
+        return
+    pending = dict(counts)
+    counts.clear()
+    try:
+        with diskcache.Cache(directory) as store:  # its stored settings (size, eviction) stand
+            for outcome, n in pending.items():
+                store.incr("stats:" + outcome, n, default=0)
+    except CACHE_FAULTS:
+        pass  # a hit rate is a nicety: never a reason to fail at exit
 
 
 def _peek(store: diskcache.Cache, name: str) -> Any:

@@ -45,5 +45,5 @@ def test_unknown_engine_names_the_choices(settings: Settings) -> None:
 
     from reader import create_app
 
-    with pytest.raises(ValueError, match=r"Unknown engine 'nope'. Available: \['espeak', 'piper'\]"):
+    with pytest.raises(ValueError, match=r"Unknown engine 'nope'. Available: \['espeak', 'kokoro', 'piper'\]"):
         create_app(dataclasses.replace(settings, tts="nope"))

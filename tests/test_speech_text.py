@@ -137,9 +137,10 @@ def test_spoken_forms(written: str, spoken: str) -> None:
     assert spoken_text(written).text == spoken
 
 
-def test_other_languages_keep_their_numbers() -> None:
-    # eSpeak's own voices read numbers in their language; English words would be wrong.
-    assert spoken_text("Es kostet 3,50 € am 5. Okt.  2024.", lang="de").text == "Es kostet 3,50 € am 5. Okt. 2024."
+def test_other_languages_say_numbers_in_their_own_words() -> None:
+    # German has rules of its own (num2words); a language without them keeps its digits for the voice.
+    assert spoken_text("Es kostet 3,50 €.", lang="de").text == "Es kostet drei Euro und fünfzig Cent."
+    assert spoken_text("Det kostar 25 kronor.", lang="sv").text == "Det kostar 25 kronor."
     assert spoken_text("It costs $5.", lang="en-GB").text == "It costs five dollars."
 
 
@@ -243,8 +244,9 @@ def test_pronunciations_are_whole_words_before_the_rules(pronunciations: Pronunc
     )
     assert _span(spoken, sentence, "x") == "Nginx"
     assert _span(spoken, sentence, "Who") == "Dr. Who"
-    # Other languages get the list too, but not the English rules.
-    assert spoken_text("Nginx kostet 5 €.", lang="de", pronunciations=pronunciations).text == "engine x kostet 5 €."
+    # Other languages get the list too, and their own rules, not the English ones.
+    assert spoken_text("Nginx kostet 5 €.", lang="de", pronunciations=pronunciations).text == \
+        "engine x kostet fünf Euro."
     assert spoken_text("Dr.\n Who", pronunciations=pronunciations).text == "Doctor Who"
 
 
