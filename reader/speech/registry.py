@@ -25,16 +25,23 @@ def _whisper(settings: Settings) -> Transcriber:
     from pathlib import Path
 
     from .whisper import LanguageRoutedWhisper, WhisperTranscriber
-    from .whisper_models import multilingual_base
+    from .whisper_models import multilingual_base, packaged_base
 
     english = WhisperTranscriber(settings.whisper_model, threads=settings.whisper_threads)
     choice = settings.whisper_multilingual
     if choice == "none" or (settings.whisper_model and not choice):
         return english  # an operator's own model stands alone unless a multilingual one is named too
-    path = Path(choice) if choice else multilingual_base(Path(settings.data_dir) / "models")
-    if path is None:
+    if choice:
+        return LanguageRoutedWhisper(english, WhisperTranscriber(choice, threads=settings.whisper_threads))
+    if packaged_base() is None:
         return english
-    return LanguageRoutedWhisper(english, WhisperTranscriber(str(path), threads=settings.whisper_threads))
+
+    def joined() -> WhisperTranscriber:  # on first use, not at start
+        path = multilingual_base(Path(settings.data_dir) / "models")
+        assert path is not None
+        return WhisperTranscriber(str(path), threads=settings.whisper_threads)
+
+    return LanguageRoutedWhisper(english, joined)
 
 
 def _kokoro(settings: Settings) -> Synthesizer:

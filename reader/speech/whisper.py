@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +112,21 @@ class LanguageRoutedWhisper:
 
     name = "whisper"
 
-    def __init__(self, english: WhisperTranscriber, multilingual: WhisperTranscriber) -> None:
+    def __init__(self, english: WhisperTranscriber,
+                 multilingual: WhisperTranscriber | Callable[[], WhisperTranscriber]) -> None:
         self.english = english
-        self.multilingual = multilingual
-        self.model = f"{english.model}+{multilingual.model}"
+        # A model, or what makes it on first use (joining the packaged parts takes a second or two).
+        self._multilingual = multilingual
+        self._made = threading.Lock()
+        self.model = f"{english.model}+whisper/base"
         self.capabilities = Capabilities(languages=())
+
+    @property
+    def multilingual(self) -> WhisperTranscriber:
+        with self._made:
+            if not isinstance(self._multilingual, WhisperTranscriber):
+                self._multilingual = self._multilingual()
+            return self._multilingual
 
     def for_language(self, language: str | None) -> WhisperTranscriber:
         return self.english if (language or "").split("-")[0].lower() == "en" else self.multilingual
