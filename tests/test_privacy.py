@@ -69,7 +69,7 @@ def test_each_kind_expires_and_what_is_in_use_stays(make_app: Any, caplog: pytes
     done, _ = svc.jobs.submit(Spec(old["id"], "espeak:en-us", "mp3"), total=3, client="x")
     svc.jobs.update(done.id, status="done", finished=time.time())
     svc.jobs.submit(Spec(busy["id"], "espeak:en-us", "wav"), total=3, client="y")  # queued: in use
-    assert sweep(svc) == {"documents": 0, "narrations": 0, "audio": 0}  # nothing is old yet
+    assert sweep(svc) == {"documents": 0, "narrations": 0, "audio": 0, "imports": 0}  # nothing is old yet
     time.sleep(2)  # audio is kept 1.5 s here
     with caplog.at_level(logging.INFO, logger="reader.retention"):
         counts = sweep(svc, now=time.time() + 2 * 86400)
