@@ -235,3 +235,18 @@ def test_numbers_money_and_dates_are_said_in_the_language(lang: str, text: str, 
     assert result.text == spoken
     for _start, _end, a, b in result.words():  # every spoken word still maps back into the sentence
         assert 0 <= a < b <= len(text)
+
+
+def test_a_narration_reads_each_block_in_its_language(app: Any, client: Any, tmp_path: Any) -> None:
+    """The audiobook of a mixed text reads the French block with a French voice too, so the page
+    then finds that sentence cached under the voice it asks for."""
+    from reader.narration.narrate import Spec, narrate
+
+    text = ("The weather was fine all week and the garden is green again.\n\n"
+            "Le temps était beau toute la semaine et le jardin est de nouveau vert.")
+    created = client.post("/api/documents", json={"text": text}).get_json()
+    svc = app.extensions["reader"]
+    doc = svc.documents.get(created["id"])
+    narrate(svc.speech, doc, Spec(doc.id, "espeak:en-us", "mp3"), tmp_path, clip_format="mp3")
+    resp = client.get(f"/api/documents/{doc.id}/sentences/1/speech?voice=espeak:en-us&format=mp3")
+    assert resp.headers["X-Reader-Voice"] == "espeak:fr" and resp.headers["X-Reader-Cache"] == "hit"

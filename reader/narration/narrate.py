@@ -56,7 +56,7 @@ def narrate(speech: SpeechService, doc: Document, spec: Spec, out_dir: Path, *, 
     if spec.format not in FORMATS:
         raise ValueError(f"unknown narration format {spec.format!r}")
     total = len(doc.sentences)
-    requests = [_request(doc, n, spec, clip_format) for n in range(total)]
+    requests = [_request(doc, n, spec, clip_format, speech) for n in range(total)]
     for n, req in enumerate(requests):  # synthesise (or find in the cache) every sentence
         speech.speak(req)
         progress(n + 1, total)
@@ -101,12 +101,14 @@ def narrate(speech: SpeechService, doc: Document, spec: Spec, out_dir: Path, *, 
     return Result(path=files[spec.format], seconds=seconds, files=files)
 
 
-def _request(doc: Document, n: int, spec: Spec, clip_format: str) -> SpeechRequest:
-    """The same request the reader page makes for sentence n, so the page then finds it cached."""
+def _request(doc: Document, n: int, spec: Spec, clip_format: str, speech: SpeechService) -> SpeechRequest:
+    """The same request the reader page makes for sentence n (the voice following the language),
+    so the page then finds it cached."""
     sentence = doc.sentences[n]
     block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
     language = (block.lang if block else None) or doc.language or "en"
-    return SpeechRequest(text=sentence.text, voice=spec.voice, format=clip_format, instructions=spec.style,
+    return SpeechRequest(text=sentence.text, voice=speech.voice_for(spec.voice, language), format=clip_format,
+                         instructions=spec.style,
                          speed=spec.speed, language=language, stream=False, fallback=False, owner=doc.id)
 
 

@@ -118,7 +118,7 @@ def fill_cache(settings: Settings, job_id: str, start: int, end: int) -> None:
     for n in range(start, min(end, len(doc.sentences))):
         if n % 4 == 0 and store.get(job_id).status not in ("queued", "running"):
             return
-        svc.speech.speak(_request(doc, n, job.spec, settings.default_format))
+        svc.speech.speak(_request(doc, n, job.spec, settings.default_format, svc.speech))
 
 
 def requeue_stale(settings: Settings) -> int:
