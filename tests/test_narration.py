@@ -128,7 +128,8 @@ def test_captions_line_up_with_the_audio(made: dict[str, Any]) -> None:
     from reader.narration.narrate import _request
 
     for n in range(len(doc.sentences)):
-        clip = audio.decode(speech.speak(_request(doc, n, Spec(doc.id, "espeak:en-us", "wav"), "mp3")).entry.audio,
+        request = _request(doc, n, Spec(doc.id, "espeak:en-us", "wav"), "mp3", speech)
+        clip = audio.decode(speech.speak(request).entry.audio,
                             rate=RATE)
         expected = int(cues[n][0] * RATE) + _onset(level(clip), 0)
         heard = _onset(output, max(int(cues[n][0] * RATE) - RATE // 10, 0))
