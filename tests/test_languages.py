@@ -184,6 +184,8 @@ def test_an_english_only_server_says_why_it_cannot_translate(client: Any, espeak
     ("nl", "De heer Jansen, bijv. onze buurman, kwam langs. Hij bleef lang.",
      ["De heer Jansen, bijv. onze buurman, kwam langs.", "Hij bleef lang."]),
     ("sv", "Hon kom hem sent. Sedan sov hon.", ["Hon kom hem sent.", "Sedan sov hon."]),  # no rules of its own
+    # Not English's rules either: "min" is an English abbreviation, and Swedish for "my".
+    ("sv", "Det är bilen min. Den är röd.", ["Det är bilen min.", "Den är röd."]),
 ])
 def test_sentences_follow_the_rules_of_their_language(lang: str, text: str, expected: list[str]) -> None:
     from reader.text.segment import segment

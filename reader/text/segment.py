@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 __all__ = ["segment", "split_for_synthesis"]
 
@@ -39,6 +40,29 @@ _STARTERS = frozenset(
     " Yesterday Tomorrow Tonight Millions Thousands Hundreds Billions Please Let"
     " Mr Mrs Ms Dr".split()
 )
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The words the rules consult: English's, or a neutral set for every other language."""
+
+    titles: frozenset[str]
+    abbreviations: frozenset[str]
+    numeric: frozenset[str]
+    never_end: frozenset[str]
+    starters: frozenset[str]
+
+    @property
+    def known(self) -> frozenset[str]:
+        return self.titles | self.abbreviations | self.numeric | self.never_end
+
+
+ENGLISH = _Words(_TITLES, _ABBREVIATIONS, _NUMERIC, _NEVER_END, _STARTERS)
+# Other languages: no English abbreviations or sentence openers, only what is international
+# (their own titles and abbreviations are joined afterwards, per language).
+NEUTRAL = _Words(frozenset("dr drs prof profs st".split()), frozenset(), _NUMERIC, frozenset("cf vs ca".split()),
+                 frozenset())
+
 _BULLETS = "•⁃◦▪‣"
 _NL = r"(?:\r\n|[\r\n\x85\u2028])"
 _LABEL = r"\d{1,3}|[A-Za-z]|[ivxIVX]{2,5}"
@@ -114,34 +138,34 @@ def _nospace_split(text: str, i: int, k: int) -> bool:
     return not _DOMAINISH.search(after)
 
 
-def _period_ends(text: str, s: int, i: int, c: str, word: str, sent_start: int) -> bool:
+def _period_ends(text: str, s: int, i: int, c: str, word: str, sent_start: int, words: _Words = ENGLISH) -> bool:
     """Whether a lone '.' after text[s:i], followed by the character c, ends a sentence."""
     token = text[s:i].lstrip(_OPENERS)
     low = token.lower()
     if not token:
         return True
-    if low in _NEVER_END or low in _TITLES:
+    if low in words.never_end or low in words.titles:
         return False
     single = len(token) == 1 and token.isalpha()
     multi = _MULTI.match(token) is not None
     if c.isdigit() or c in "$€£¥#":
         # "p. 55", "No. 5", "Dec. 31" continue; "in 1990. 1991 was" does not.
-        return not (single or multi or low in _NUMERIC or low in _ABBREVIATIONS)
+        return not (single or multi or low in words.numeric or low in words.abbreviations)
     if not c.isupper():
         return True
-    starter = word in _STARTERS
+    starter = word in words.starters
     if low in _AMPM:
         # "6 P.M. Mr. Smith left" splits, "at 5 p.m. ET" and a fronted "At 5 a.m. Mr. X" do not.
         opens = starter or (word[:1].isupper() and not word.isupper())
         return opens and not (s - sent_start < 40 and _FRONTED.match(text, sent_start, s))
     if low == "etc":
         return True
-    if single or multi or low in _ABBREVIATIONS:
+    if single or multi or low in words.abbreviations:
         return starter
     return True
 
 
-def _term_cut(text: str, i: int, j: int, k: int, sent_start: int) -> int:
+def _term_cut(text: str, i: int, j: int, k: int, sent_start: int, words: _Words = ENGLISH) -> int:
     """Cut position for the terminators text[i:j] with closers up to k, or -1 for none."""
     n = len(text)
     if k >= n:
@@ -155,7 +179,7 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int) -> int:
             return -1
         if text[k].isdigit() and (text[max(0, i - 3) : i].isalpha() or text[i - 1 : i] == ")"):
             f = _FOOTNOTE.match(text, k)
-            if f and text[_token_start(text, i) : i].lower().lstrip(_OPENERS) not in _NUMERIC:
+            if f and text[_token_start(text, i) : i].lower().lstrip(_OPENERS) not in words.numeric:
                 return f.end()
         return k if _nospace_split(text, i, k) else -1
     m = _NEXT.match(text, k)
@@ -171,7 +195,7 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int) -> int:
         if o == k + 1 and _LOWER_LABEL.match(text, o):
             return k
         word = _LONG_WORD.search(text, max(0, i - 64), i)
-        if run == "." and k == j and word and word.group() not in _KNOWN:
+        if run == "." and k == j and word and word.group() not in words.known:
             return k  # "impression. we've adopted it": few abbreviations are that long
         if "\n" not in text[k:o] and "\r" not in text[k:o]:
             return -1
@@ -180,7 +204,7 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int) -> int:
         if strong or run != "." and " " not in run:
             return k
         s = max(_token_start(text, i), sent_start)
-        return k if run == "." and _period_ends(text, s, i, "A", "", sent_start) else -1
+        return k if run == "." and _period_ends(text, s, i, "A", "", sent_start, words) else -1
     if c in "-–—":
         d = _DASH_NEXT.match(text, o)
         c = d.group(1) if d else ","  # "-- voila! -- you" goes on, "see? - Posted" does not
@@ -202,14 +226,15 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int) -> int:
     if k > j:
         return k  # a closing quote or bracket after the period ends the sentence
     s = max(_token_start(text, i), sent_start)  # "Tuesday.Mr." was cut after "Tuesday."
-    return k if _period_ends(text, s, i, c, nxt, sent_start) else -1
+    return k if _period_ends(text, s, i, c, nxt, sent_start, words) else -1
 
 
 class _Scanner:
     """One left-to-right pass over the text; each method handles one kind of event."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, words: _Words = ENGLISH) -> None:
         self.text = text
+        self.words = words
         self.cuts: list[int] = []
         self.sent_start = 0  # where the current sentence began (the last cut)
         self.skip = 0  # characters before this were consumed by an earlier event
@@ -316,7 +341,7 @@ class _Scanner:
         assert term is not None  # pos holds a terminator
         j, k = term.end("run"), term.end()
         self.skip = k
-        at = _term_cut(text, pos, j, k, self.sent_start)
+        at = _term_cut(text, pos, j, k, self.sent_start, self.words)
         if self.quote_open >= 0:
             if '"' in text[j:k] or "”" in text[j:k]:
                 self.quote_open = -1
@@ -333,12 +358,12 @@ class _Scanner:
 def segment(text: str, lang: str = "en") -> list[tuple[int, int]]:
     """Sentence spans (start, end) into `text`; text[start:end] is the sentence, stripped of surrounding whitespace.
 
-    The rules are English's, and hold for every language (terminators, quotations, lists,
-    initials, numbers, CJK stops); for German, French, Spanish, Italian, Portuguese and Dutch
-    their own titles and abbreviations, and ordinal numbers written with a dot ("am 1. Januar"),
-    never end a sentence either."""
-    spans = _spans(text, _Scanner(text).run())
+    The rules hold for every language (terminators, quotations, lists, initials, numbers, CJK
+    stops). English adds its abbreviations and sentence openers; other languages get only
+    international ones, and German, French, Spanish, Italian, Portuguese and Dutch their own
+    titles and abbreviations and ordinal numbers written with a dot ("am 1. Januar")."""
     language = lang.split("-")[0].lower()
+    spans = _spans(text, _Scanner(text, ENGLISH if language == "en" else NEUTRAL).run())
     if language != "en" and len(spans) > 1:
         spans = _rejoin(text, spans, language)
     return spans
