@@ -118,7 +118,9 @@ class RedisAudioTier:
     def get(self, key: str) -> CachedAudio | None:
         """The verified entry, or None (a damaged one is dropped). StoreUnavailable when Redis is away."""
         name = self._entry(key)
-        data = self.shared.call(lambda r: r.get(name))
+        # One round trip: the value, and its use noted (XX: only if it is there to note).
+        data, _ = self.shared.call(lambda r: r.pipeline(transaction=False).get(name)
+                                   .zadd(self._lru, {name: time.time()}, xx=True).execute())
         if data is None:
             return None
         try:
@@ -127,7 +129,6 @@ class RedisAudioTier:
             LOGGER.warning("shared audio entry failed its check (%s); dropping it", exc)
             self.shared.call(lambda r: self._drop(keys=[name, self._lru, self._sizes, self._total], client=r))
             return None
-        self.shared.call(lambda r: r.zadd(self._lru, {name: time.time()}, xx=True))
         return entry
 
     def put(self, key: str, entry: CachedAudio) -> None:
