@@ -96,8 +96,9 @@ def test_lists_quotes_tables_and_captions(article: Any) -> None:
     cells = [b.text for b in article.blocks if b.kind == "cell"]
     assert cells == ["Food", "Share", "Fish", "80 percent", "Frogs", "15 percent"]  # row by row
     captions = [b.text for b in article.blocks if b.kind == "caption"]
-    # The caption speaks for its image; an image without one is read by its alt text.
-    assert captions == ["An otter resting below the weir.", "The entrance of a den among tree roots"]
+    # A caption is read; images are not, their descriptions are listed for reading on request.
+    assert captions == ["An otter resting below the weir."]
+    assert "The entrance of a den among tree roots" in article.images
 
 
 def test_order_is_reading_order(article: Any) -> None:
@@ -135,7 +136,8 @@ def test_whole_page_mode_reads_everything_visible() -> None:
         assert hidden not in text, hidden
     code = [b for b in page.blocks if b.kind == "preformatted"]
     assert [b.text for b in code] == ['count = otters.filter(river="Test").count()']
-    assert page.skipped == ()
+    assert page.skipped == ("2 images",)  # the whole page reads its text; images are listed, not read
+    assert len(page.images) == 2
     assert ("Birds section", "list_item") in [(b.text, b.kind) for b in page.blocks]
 
 

@@ -38,6 +38,7 @@ class Book:
     title: str | None
     language: str | None
     skipped: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
 
 
 def kind_of_zip(data: bytes) -> str | None:
@@ -83,6 +84,7 @@ def epub_book(data: bytes) -> Book:
             raise Unprocessable("This EPUB is damaged and cannot be opened.") from exc
     blocks: list[Block] = []
     notes = 0
+    images: list[str] = []
     for href, content in chapters:
         tree, removed = _without_notes(content)
         notes += removed
@@ -91,6 +93,7 @@ def epub_book(data: bytes) -> Book:
         chapter_lang = tree.get("lang") or tree.get("xml:lang")
         page = html_document(etree.tostring(tree, encoding="utf-8"), mode="page")
         found = page.blocks
+        images += page.images
         heading = package.titles.get(href)
         if heading and not (found and found[0].kind == "heading"):
             found = [Block(index=0, kind="heading", text=heading, level=2), *found]
@@ -100,7 +103,9 @@ def epub_book(data: bytes) -> Book:
     if not blocks:
         raise Unprocessable("This EPUB holds no text to read.")
     skipped = (f"{notes} footnotes and page markers",) if notes else ()
-    return Book(blocks, package.title, package.language, skipped)
+    if images:
+        skipped += (f"{len(images)} images" if len(images) > 1 else "1 image",)
+    return Book(blocks, package.title, package.language, skipped, tuple(images))
 
 
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -239,7 +244,8 @@ def docx_book(data: bytes) -> Book:
         raise Unprocessable("This Word file holds no text to read.")
     skipped = tuple(x for x in ((f"{notes} footnotes" if notes else ""),) if x)
     title = next((b.text for b in page.blocks if b.kind == "heading"), None)
-    return Book(list(page.blocks), title, None, skipped)
+    skipped += page.skipped
+    return Book(list(page.blocks), title, None, skipped, page.images)
 
 
 def _note_reference(el: etree._Element) -> bool:

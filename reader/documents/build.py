@@ -19,6 +19,10 @@ def build_document(
     title: str | None = None,
     skipped: tuple[str, ...] = (),
     url: str | None = None,
+    images: tuple[str, ...] = (),
+    site: str | None = None,
+    author: str | None = None,
+    published: str | None = None,
 ) -> Document:
     """Segment blocks into sentences with offsets into each block's text."""
     sentences: list[Sentence] = []
@@ -37,6 +41,10 @@ def build_document(
         sentences=tuple(sentences),
         skipped=skipped,
         url=url,
+        images=images,
+        site=site,
+        author=author,
+        published=published,
     )
 
 

@@ -26,10 +26,20 @@ _AS_1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "ascii", "us-a
 _INVISIBLE_TAGS = ("script", "style", "template", "noscript", "head", "svg", "math", "iframe",
                    "object", "embed", "canvas", "audio", "video", "select", "button", "input",
                    "textarea", "dialog")
+# Read as markup by libxml2 (a browser with scripting reads <noscript> as raw text), so an
+# unclosed <div> inside one swallows the rest of the page. Nobody sees them: cut them as text.
+_RAW_OPEN = re.compile(r"<(noscript|template)\b", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _CODE_CLASS = re.compile(r"\b(?:code|highlight|sourceCode|language-|lang-|hljs|prettyprint|syntax)", re.I)
 _ALT_JUNK = re.compile(r"^(?:image|img|photo|picture|icon|logo|spacer|graphic|thumbnail|banner|avatar)?"
                        r"[\s_\-]*\d*$|\.(?:jpe?g|png|gif|webp|svg|avif)$", re.I)
+# Empty elements (icons, spacers, what hidden-element removal emptied) are dropped before
+# trafilatura, whose precision mode prunes them with the text after them: a paragraph read as
+# "Given a set of" and nothing more. These, and the ones trafilatura prunes (CUT_EMPTY_ELEMS).
+_EMPTY_PRUNED = ("article", "blockquote", "dd", "div", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "li",
+                 "main", "p", "pre", "section", "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data",
+                 "del", "dfn", "em", "font", "i", "ins", "kbd", "label", "mark", "q", "s", "samp", "small",
+                 "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var")
 # What a page holds besides its content, by the names sites give it (class, id, role).
 _PAGE_PARTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("navigation", re.compile(r"\b(?:nav|navigation|navbar|menu|breadcrumbs?)\b", re.I)),
@@ -48,6 +58,10 @@ class HtmlDocument:
     title: str | None
     language: str | None
     skipped: tuple[str, ...] = field(default_factory=tuple)
+    images: tuple[str, ...] = ()  # descriptions (alt texts) of the images left out, in order
+    site: str | None = None
+    author: str | None = None
+    published: str | None = None  # an ISO date
 
 
 def decode(data: bytes, declared: str | None = None, *, markup: bool = True) -> str:
@@ -104,14 +118,35 @@ def parse(text: str) -> HtmlElement:
     """Text -> lxml tree, forgiving the faults libxml2 trips on."""
     from trafilatura.utils import load_html
 
+    text = _cut_raw_invisible(text)
     tree = load_html(text if "<html" in text[:2000].lower() else f"<html><body>{text}</body></html>")
     if tree is None:
         raise Unprocessable("This page has no HTML that can be read.")
     return tree
 
 
-def html_document(data: bytes | str, *, mode: str = "article", http_charset: str | None = None) -> HtmlDocument:
-    """A page -> its blocks: the main content, or (mode="page") everything visible."""
+def _cut_raw_invisible(text: str) -> str:
+    """`text` without its <noscript> and <template> elements (each up to its closing tag)."""
+    lower: str | None = None
+    out: list[str] = []
+    pos = 0
+    for m in _RAW_OPEN.finditer(text):
+        if m.start() < pos:
+            continue
+        lower = lower if lower is not None else text.lower()
+        end = lower.find(f"</{m.group(1).lower()}", m.end())
+        close = lower.find(">", end) if end >= 0 else -1
+        if close < 0:
+            break  # never closed: leave the rest to the parser
+        out += [text[pos:m.start()], " "]
+        pos = close + 1
+    return "".join(out) + text[pos:] if out else text
+
+
+def html_document(data: bytes | str, *, mode: str = "article", http_charset: str | None = None,
+                  url: str | None = None) -> HtmlDocument:
+    """A page -> its blocks: the main content, or (mode="page") everything visible. `url`, where
+    the page came from, resolves its relative links (without it only absolute links are kept)."""
     text = decode(data, http_charset) if isinstance(data, bytes) else data
     tree = parse(text)
     language = language_tag(tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
@@ -119,9 +154,10 @@ def html_document(data: bytes | str, *, mode: str = "article", http_charset: str
         meta = tree.find(".//meta[@http-equiv='content-language']")
         language = language_tag(meta.get("content", "").split(",")[0]) if meta is not None else None
     title = _title(tree)
+    about = _about(tree, url)
     _drop_invisible(tree)
     if mode == "article":
-        found = _article(tree, title, language)
+        found = _article(tree, title, language, url, about)
         if found.blocks:
             return found
         # Too little text for trafilatura to judge (a short note, a form page): read it all,
@@ -129,10 +165,41 @@ def html_document(data: bytes | str, *, mode: str = "article", http_charset: str
         tree = parse(text)
         _drop_invisible(tree)
     body = tree.find("body")
-    return HtmlDocument(_blocks(body if body is not None else tree, _HTML, language), title, language)
+    walked = _blocks(body if body is not None else tree, _HTML, language, url)
+    return HtmlDocument(walked.blocks, title, language, tuple(_images_skipped(walked)), tuple(walked.images),
+                        **about)
 
 
-def _article(tree: HtmlElement, title: str | None, language: str | None) -> HtmlDocument:
+def _about(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
+    """Site name, author and date of publication, from the page's metadata (trafilatura's)."""
+    from trafilatura.metadata import extract_metadata
+
+    try:
+        meta = extract_metadata(tree, default_url=url)
+    except Exception:  # metadata is a nicety: a page it trips on is still read
+        return {"site": None, "author": None, "published": None}
+
+    def clean(value: object, limit: int) -> str | None:
+        text = _key(normalise(str(value))) if value else ""
+        return text[:limit] if text else None
+
+    return {"site": clean(meta.sitename or meta.hostname, 100), "author": clean(meta.author, 200),
+            "published": clean(meta.date, 10)}
+
+
+def _images_skipped(walked: _Walked) -> list[str]:
+    n = len(walked.images) + walked.unnamed_images
+    if not n:
+        return []
+    if not walked.images:
+        return [_count(n, "image") + " without a description"]
+    if walked.unnamed_images:
+        return [f"{_count(n, 'image')}, {walked.unnamed_images} without a description"]
+    return [_count(n, "image")]
+
+
+def _article(tree: HtmlElement, title: str | None, language: str | None, url: str | None,
+             about: dict[str, str | None]) -> HtmlDocument:
     import trafilatura
 
     skipped = _page_parts(tree)
@@ -141,26 +208,86 @@ def _article(tree: HtmlElement, title: str | None, language: str | None) -> Html
         _remove(pre)
     langs = _lang_index(tree, language)
     captions = _unwrap_figures(tree)
+    _drop_empty(tree)
     tables = sum(1 for t in tree.iter("table") if _is_data_table(t))
+    # The page as Reader reads it whole: its links, and where its images stand. (trafilatura's
+    # own include_links loses the text before a link on some sites, and include_images
+    # changes what it keeps; both measured on the benchmark.)
+    source_body = tree.find("body")
+    source = _blocks(source_body if source_body is not None else tree, _HTML, language, url)
     result = trafilatura.bare_extraction(
-        tree, include_comments=False, include_tables=True, include_images=False,
+        tree, url=url, include_comments=False, include_tables=True, include_images=False,
         include_formatting=True, favor_precision=True,
     )
     body = getattr(result, "body", None)
     if body is None:
         return HtmlDocument([], title, language)
     blocks: list[Block] = []
-    for block in _blocks(body, _TRAFILATURA, language):
+    walked = _blocks(body, _TRAFILATURA, language, url)
+    links = _links_by_text(source.blocks)
+    for block in walked.blocks:
         key = _key(block.text)
         kind = "caption" if block.kind == "paragraph" and key in captions else block.kind
         blocks.append(Block(index=len(blocks), kind=kind, text=block.text, level=block.level,
-                            lang=langs.get(key)))
+                            lang=langs.get(key), links=_links_for(block.text, links)))
+    walked = _content_images(source, {b.text for b in blocks})
     if code:
         skipped.append(_count(len(code), "code block"))
     kept_tables = sum(1 for _ in body.iter("table"))
     if tables > kept_tables:
         skipped.append(_count(tables - kept_tables, "table"))
-    return HtmlDocument(blocks, title, language, tuple(skipped))
+    skipped += _images_skipped(walked)
+    return HtmlDocument(blocks, title, language, tuple(skipped), tuple(walked.images), **about)
+
+
+_Links = tuple[tuple[int, int, str], ...]
+
+
+def _links_by_text(blocks: list[Block]) -> dict[str, tuple[str, _Links]]:
+    """The source's blocks that hold links, by their text and by their first 40 characters."""
+    index: dict[str, tuple[str, _Links]] = {}
+    for block in blocks:
+        if block.links:
+            index[block.text] = (block.text, block.links)
+            index.setdefault("\0" + block.text[:40], (block.text, block.links))
+    return index
+
+
+def _links_for(text: str, index: dict[str, tuple[str, _Links]]) -> _Links:
+    """The source's links of a block the extractor kept: all of them when it kept the block
+    whole, else those whose text stands at the same place in what it kept (a shortened end)."""
+    found = index.get(text) or index.get("\0" + text[:40])
+    if found is None:
+        return ()
+    source, links = found
+    if source == text:
+        return links
+    return tuple(link for link in links if link[1] <= len(text) and text[link[0]:link[1]] == source[link[0]:link[1]])
+
+
+_FURNITURE = frozenset({"nav", "footer", "aside", "header", "menu"})
+
+
+def _tiny(img: etree._Element) -> bool:
+    """A tracking pixel or spacer, by its stated size."""
+    for name in ("width", "height"):
+        value = (img.get(name) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) <= 2:
+            return True
+    return False
+
+
+def _content_images(source: _Walked, kept: set[str]) -> _Walked:
+    """The images of the page that stand next to text the extractor kept."""
+    def near(at: int) -> bool:
+        return at >= 0 and any(0 <= i < len(source.blocks) and source.blocks[i].text in kept for i in (at - 1, at))
+
+    found = _Walked()
+    for alt, at in zip(source.images, source.image_at):
+        if near(at) and alt not in found.images and alt not in kept:  # a caption already read
+            found.images.append(alt)
+    found.unnamed_images = sum(1 for at in source.unnamed_at if near(at))
+    return found
 
 
 def _count(n: int, noun: str) -> str:
@@ -216,29 +343,28 @@ def _drop_invisible(tree: HtmlElement) -> None:
             _remove(el)
 
 
+def _drop_empty(tree: HtmlElement) -> None:
+    """Remove elements that hold no text, keeping the text after them, innermost first."""
+    for el in reversed(list(tree.iter(*_EMPTY_PRUNED))):
+        # innermost first: an element whose children were all empty has none left by now
+        if len(el) == 0 and not (el.text or "").strip():
+            el.tail = (el.text or "") + (el.tail or "")  # "a<span> </span>b" stays two words
+            _remove(el)
+
+
 def _unwrap_figures(tree: HtmlElement) -> set[str]:
     """Figures as plain paragraphs, so trafilatura judges them as text; returns their texts.
 
-    trafilatura drops <figure> (with images on, it keeps the images, alt texts of logos and
-    icons included, but still not the caption: 0.02 F1 worse on the benchmark). A caption,
-    or else a meaningful alt text, turned into a <p> survives when it belongs to the
-    content, and is known for a caption afterwards by its text.
+    trafilatura drops <figure> captions. A caption turned into a <p> survives when it belongs
+    to the content, and is known for a caption afterwards by its text. The images themselves
+    are not read: their descriptions are listed as left out, to be read on request.
     """
     texts: set[str] = set()
     for figure in list(tree.iter("figure")):
         figure.tag = "div"
-        captions = list(figure.iter("figcaption"))
-        for caption in captions:
+        for caption in figure.iter("figcaption"):
             caption.tag = "p"
             texts.add(_key(caption.text_content()))
-        if captions:
-            continue  # the caption speaks for the image; reading both says it twice
-        for img in list(figure.iter("img")):
-            alt = _key(img.get("alt") or "")
-            if alt and not _ALT_JUNK.search(alt):
-                para = etree.SubElement(figure, "p")
-                para.text = alt
-                texts.add(alt)
     return texts
 
 
@@ -298,6 +424,8 @@ class _Vocabulary:
     containers: frozenset[str]
     level: Callable[[etree._Element], int | None]
     breaks: frozenset[str] = frozenset({"br", "lb"})
+    link: str = "a"  # the link element and its address attribute
+    href: str = "href"
 
 
 def _html_level(el: etree._Element) -> int | None:
@@ -313,7 +441,7 @@ def _xml_level(el: etree._Element) -> int | None:
 _HTML = _Vocabulary(
     blocks={**{f"h{n}": "heading" for n in range(1, 7)}, "p": "paragraph", "li": "list_item",
             "dt": "list_item", "dd": "list_item", "blockquote": "quote", "td": "cell", "th": "cell",
-            "figcaption": "caption", "caption": "caption", "pre": "preformatted", "img": "caption",
+            "figcaption": "caption", "caption": "caption", "pre": "preformatted",
             "summary": "paragraph"},
     containers=frozenset({"html", "body", "div", "section", "article", "main", "header", "footer",
                           "nav", "aside", "ul", "ol", "dl", "menu", "table", "thead", "tbody", "tfoot",
@@ -323,30 +451,101 @@ _HTML = _Vocabulary(
 )
 _TRAFILATURA = _Vocabulary(
     blocks={"head": "heading", "p": "paragraph", "item": "list_item", "quote": "quote",
-            "cell": "cell", "code": "preformatted", "graphic": "caption"},
+            "cell": "cell", "code": "preformatted"},
     containers=frozenset({"doc", "main", "body", "list", "table", "row", "div", "comments"}),
     level=_xml_level,
+    link="ref",
+    href="target",
 )
 # Inside these, a paragraph takes the kind of what holds it: a paragraph of a quote is a quote.
 _ENCLOSING = frozenset({"quote", "list_item", "cell", "caption"})
 
 
-def _blocks(root: etree._Element, vocab: _Vocabulary, language: str | None) -> list[Block]:
-    """Walk a tree and return its blocks in reading order."""
+_LINK_OPEN, _LINK_CLOSE = "\ue000", "\ue001"  # private-use marks around a link's text while walking
+_SAFE_SCHEMES = ("http", "https", "mailto")
+_SPACE_IN_OPEN = re.compile(f"({_LINK_OPEN})(\\s+)")
+_SPACE_IN_CLOSE = re.compile(f"(\\s+)({_LINK_CLOSE})")
+
+
+def link_target(href: str | None, base: str | None) -> str | None:
+    """An absolute http(s) or mailto address for a link, or None (scripts, data:, fragments,
+    relative links with nothing to resolve them against)."""
+    from urllib.parse import urljoin, urlsplit
+
+    href = (href or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    try:
+        target = urljoin(base, href) if base else href
+        parts = urlsplit(target)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _SAFE_SCHEMES or (parts.scheme.lower() != "mailto" and not parts.netloc):
+        return None
+    return target if len(target) <= 2000 and not any(c in target for c in "\n\r\t <>\"") else None
+
+
+@dataclass
+class _Walked:
+    blocks: list[Block] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # alt texts, in reading order
+    unnamed_images: int = 0
+    # where each image stands: how many blocks came before it (the same order as images, then
+    # the unnamed ones)
+    image_at: list[int] = field(default_factory=list)
+    unnamed_at: list[int] = field(default_factory=list)
+
+
+def _take_links(text: str, hrefs: list[str]) -> tuple[str, tuple[tuple[int, int, str], ...]]:
+    """Text with link marks -> the plain text and (start, end, address) of each link in it."""
+    if _LINK_OPEN not in text:
+        return text.replace(_LINK_CLOSE, ""), ()
+    out: list[str] = []
+    links: list[tuple[int, int, str]] = []
+    length, opened, n = 0, -1, 0
+    pending: str | None = None
+    for ch in text:
+        if ch == _LINK_OPEN:
+            pending, n = hrefs[n] if n < len(hrefs) else None, n + 1
+            opened = length
+        elif ch == _LINK_CLOSE:
+            if pending and opened >= 0:
+                seg = "".join(out)[opened:length]
+                start = opened + len(seg) - len(seg.lstrip())
+                end = length - (len(seg) - len(seg.rstrip()))
+                if end > start:
+                    links.append((start, end, pending))
+            pending, opened = None, -1
+        else:
+            out.append(ch)
+            length += 1
+    return "".join(out), tuple(links)
+
+
+def _blocks(root: etree._Element, vocab: _Vocabulary, language: str | None,
+            base: str | None = None) -> _Walked:
+    """Walk a tree and return its blocks in reading order, with the images it leaves out."""
     parts: list[str] = []
-    out: list[Block] = []
+    hrefs: list[str] = []
+    found = _Walked()
+    out = found.blocks
 
     def flush(kind: str, level: int | None, lang: str | None) -> None:
         raw = "".join(parts)
         parts.clear()
+        if hrefs:  # spaces go outside the link marks, to be collapsed and trimmed with the rest
+            raw = _SPACE_IN_OPEN.sub(lambda m: m.group(2) + m.group(1), raw)
+            raw = _SPACE_IN_CLOSE.sub(lambda m: m.group(2) + m.group(1), raw)
         if kind == "preformatted":
             text = normalise(raw).strip("\n").rstrip()
         else:
             text = _key(normalise(raw))
+        text, links = _take_links(text, hrefs)
+        hrefs.clear()
         if text:
             out.append(Block(index=len(out), kind=kind, text=text,
                              level=level if kind == "heading" else None,
-                             lang=lang if lang != language else None))
+                             lang=lang if lang != language else None, links=links))
 
     def walk(el: etree._Element, kind: str, level: int | None, lang: str | None, inline: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -355,11 +554,16 @@ def _blocks(root: etree._Element, vocab: _Vocabulary, language: str | None) -> l
         if block == "preformatted" and inline and "\n" not in "".join(el.itertext()):
             block = None  # inline code inside a sentence is part of the sentence
         if tag in ("img", "graphic"):
-            alt = _key(el.get("alt") or "")
+            alt = _key(normalise(el.get("alt") or ""))
+            flush(kind, level, lang)
+            # where it stands; a negative place marks an image in the page's furniture
+            at = -1 if any(a.tag in _FURNITURE for a in el.iterancestors()) else len(out)
             if alt and not _ALT_JUNK.search(alt):
-                flush(kind, level, lang)
-                parts.append(alt)
-                flush("caption", None, own)
+                found.images.append(alt)
+                found.image_at.append(at)
+            elif el.get("alt") is None and not _tiny(el):  # alt="" says it is decoration
+                found.unnamed_images += 1
+                found.unnamed_at.append(at)
         elif block is not None or tag in vocab.containers:
             flush(kind, level, lang)
             inner = block or kind
@@ -374,13 +578,19 @@ def _blocks(root: etree._Element, vocab: _Vocabulary, language: str | None) -> l
         elif tag in vocab.breaks:
             parts.append("\n")
         elif tag:
+            target = link_target(el.get(vocab.href), base) if tag == vocab.link and block != "preformatted" else None
+            if target:
+                parts.append(_LINK_OPEN)
+                hrefs.append(target)
             if el.text:
                 parts.append(el.text)
             for child in el:
                 walk(child, kind, level, own, inline)
+            if target:
+                parts.append(_LINK_CLOSE)
         if el.tail:
             parts.append(el.tail)
 
     walk(root, "paragraph", None, language, False)
     flush("paragraph", None, language)
-    return out
+    return found

@@ -38,6 +38,10 @@ class Extracted:
     title: str | None = None
     language: str | None = None
     skipped: tuple[str, ...] = field(default_factory=tuple)
+    images: tuple[str, ...] = ()
+    site: str | None = None
+    author: str | None = None
+    published: str | None = None
 
 
 def check_language(language: str | None, default: str = "en") -> str:
@@ -72,7 +76,7 @@ def sniff(data: bytes, hint: str | None = None) -> str | None:
         return "pdf"
     if head.startswith(_UTF16_BOMS):
         head = head.decode("utf-16", errors="replace").encode("utf-8")
-    elif _BINARY.search(data, 0, 65536):
+    elif _is_binary(data):
         return None
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
@@ -83,6 +87,15 @@ def sniff(data: bytes, hint: str | None = None) -> str | None:
     return "html" if hint == "html" else "text"
 
 
+def _is_binary(data: bytes) -> bool:
+    """Binary data, not text with a stray control byte: a NUL near the start, or control bytes
+    that are more than 1 in 200 of the first 64 KB (a text editor's junk byte is one or two)."""
+    if b"\x00" in data[:1024]:
+        return True
+    sample = data[:65536]
+    return len(_BINARY.findall(sample)) > max(2, len(sample) // 200)
+
+
 def _name_hint(filename: str | None) -> str | None:
     name = (filename or "").lower()
     if name.endswith(_HTML_NAMES):
@@ -91,7 +104,8 @@ def _name_hint(filename: str | None) -> str | None:
 
 
 def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
-            mode: str = "article", max_text_chars: int, ocr: Ocr | None = None) -> Extracted:
+            mode: str = "article", max_text_chars: int, ocr: Ocr | None = None,
+            url: str | None = None) -> Extracted:
     """Bytes of a page, PDF, book, image or text file -> blocks, by what the bytes are. `ocr`
     recognises scanned pages and images (without it they are refused, as before)."""
     from .html import decode, html_document
@@ -107,7 +121,7 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
         book = books.epub_book(data) if zipped == "epub" else books.docx_book(data)
         if sum(len(b.text) for b in book.blocks) > max_text_chars:
             raise TooLarge(f"The book has more than {max_text_chars:,} characters of text, the limit.")
-        return Extracted(book.blocks, book.title, book.language, book.skipped)
+        return Extracted(book.blocks, book.title, book.language, book.skipped, book.images)
     from . import ocr as text_recognition
 
     if text_recognition.is_image(data):
@@ -121,10 +135,11 @@ def extract(data: bytes, *, hint: str | None = None, charset: str | None = None,
         blocks, skipped, title = pdf_blocks(data, ocr)
         return Extracted(blocks, title, None, skipped)
     if kind == "html":
-        page = html_document(data, mode=mode, http_charset=charset)
+        page = html_document(data, mode=mode, http_charset=charset, url=url)
         if not page.blocks:
             raise Unprocessable("No readable text was found on this page.")
-        return Extracted(page.blocks, page.title, page.language, page.skipped)
+        return Extracted(page.blocks, page.title, page.language, page.skipped, page.images,
+                         page.site, page.author, page.published)
     if kind == "text":
         text = decode(data, charset, markup=False)
         if len(text) > max_text_chars:
@@ -157,7 +172,8 @@ def _store(store: Documents, found: Extracted, *, source: str, language: str | N
     check_language(language)
     lang, blocks = languages.apply(found.blocks, language or found.language, trusted=bool(language))
     doc = build_document(blocks, source=source, language=lang,
-                         title=check_title(title) or found.title, skipped=found.skipped, url=url)
+                         title=check_title(title) or found.title, skipped=found.skipped, url=url,
+                         images=found.images, site=found.site, author=found.author, published=found.published)
     return _put(store, doc)
 
 
@@ -181,7 +197,7 @@ def from_url(store: Documents, url: object, *, settings: Any, mode: object = Non
     # The server's Content-Type is only a hint: text/plain that starts with <html> is a page.
     hint = "html" if page.content_type in _HTML_TYPES else None
     found = extract(page.data, hint=hint, charset=page.charset,
-                    mode=mode, max_text_chars=settings.max_text_chars, ocr=ocr)
+                    mode=mode, max_text_chars=settings.max_text_chars, ocr=ocr, url=page.url)
     return _store(store, found, source="url", language=language, url=page.url, title=title)
 
 

@@ -20,6 +20,8 @@ class Block:
     level: int | None = None  # heading level 1-6
     lang: str | None = None
     page: int | None = None  # 1-based PDF page where the block starts
+    # Links in the text: (start, end, absolute http(s)/mailto address), offsets into `text`
+    links: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,17 @@ class Document:
     sentences: tuple[Sentence, ...]
     skipped: tuple[str, ...] = field(default_factory=tuple)
     url: str | None = None
+    images: tuple[str, ...] = ()  # descriptions of the images not read, in order
+    site: str | None = None  # where it was published, by whom, when (ISO date)
+    author: str | None = None
+    published: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["blocks"] = [asdict(b) for b in self.blocks]
         data["sentences"] = [asdict(s) for s in self.sentences]
         data["skipped"] = list(self.skipped)
+        data["images"] = list(self.images)
         return data
 
     @classmethod
@@ -58,10 +65,15 @@ class Document:
             title=data["title"],
             language=data["language"],
             source=data["source"],
-            blocks=tuple(Block(**b) for b in data["blocks"]),
+            blocks=tuple(Block(**{**b, "links": tuple(tuple(x) for x in b.get("links", ()))})
+                         for b in data["blocks"]),
             sentences=tuple(Sentence(**s) for s in data["sentences"]),
             skipped=tuple(data.get("skipped", ())),
             url=data.get("url"),
+            images=tuple(data.get("images", ())),
+            site=data.get("site"),
+            author=data.get("author"),
+            published=data.get("published"),
         )
 
 

@@ -11,8 +11,11 @@ _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n+")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*$")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022\u2013]|\d{1,3}[.)])[ \t]+(.*)$")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-# Zero-width and control characters other than newline and tab say nothing when spoken.
-_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that say nothing when spoken and split words for the voice: soft hyphens,
+# zero-width and joiner characters, direction marks and embeddings, invisible operators,
+# the BOM, interlinear annotation marks and control characters other than newline and tab.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+                        "\ufeff\ufff9-\ufffb\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def normalise(text: str) -> str:

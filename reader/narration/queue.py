@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -218,7 +218,7 @@ def run_import(settings: Settings, import_id: str, services: Services | None = N
             store.update(import_id, done=start + len(chunk))
         found = ingest.extract(data, max_text_chars=settings.max_text_chars)
         said = f"{len(job.pages)} pages read by text recognition (OCR): names and numbers may be misread"
-        found = ingest.Extracted(found.blocks, found.title, found.language, (said, *found.skipped))
+        found = replace(found, skipped=(said, *found.skipped))
         doc, _ = ingest.store_extracted(svc.documents, found, source="file", language=language,
                                         title=job.options.get("title"))
     except Exception as exc:
