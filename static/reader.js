@@ -19,6 +19,7 @@
 //   errors); the sentence position is shown visually but never announced on every sentence.
 
 import { Choices } from "./choices.js";
+import { initDescriptions } from "./described.js";
 import { initDisplay } from "./display.js";
 import { initForget } from "./forget.js";
 import { initDownload } from "./narration.js";
@@ -196,6 +197,7 @@ class ReaderView {
 
 function bindControls({ article, spans, player, view, choices, playButton }) {
   article.addEventListener("click", (event) => {
+    if (event.target.closest?.("a[href]")) return; // a link in the text goes where it points
     const span = event.target.closest?.(".sentence");
     if (!span) return;
     const sel = document.getSelection();
@@ -229,6 +231,10 @@ function bindControls({ article, spans, player, view, choices, playButton }) {
       player.readFrom(p);
       return true;
     },
+  });
+  initDescriptions({
+    pause: () => { if (player.state === "playing") player.pause(); },
+    voice: () => $("voice")?.value,
   });
   bindMediaSession({
     title: $("doc-title")?.textContent ?? document.title,

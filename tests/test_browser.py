@@ -296,14 +296,19 @@ def test_reader_has_no_axe_violations(
 
 
 def test_skipped_content_is_summarised(live_server: str, new_page: Callable[..., Page], tmp_path: Path) -> None:
-    """What extraction left out of a page is listed above the text, not silently dropped."""
+    """What extraction left out of a page is listed above the text, not silently dropped: an
+    image's description is read on request; links stay links; the source is shown. Axe-clean
+    in every theme."""
     html = tmp_path / "article.html"
     html.write_text(
-        "<!doctype html><html lang='en'><head><title>Field notes</title></head><body>"
+        "<!doctype html><html lang='en'><head><title>Field notes</title>"
+        "<meta name='author' content='Ada Farmer'><meta property='og:site_name' content='Farm Diary'></head><body>"
         "<nav><a href='/'>Home</a> <a href='/about'>About</a> <a href='/blog'>Blog</a></nav>"
         "<main><article><h1>Field notes</h1>"
         + "".join(f"<p>The farmer walked to field number {n}. The day was long and bright.</p>"
                   for n in range(1, 6))
+        + "<p>Read <a href='https://example.org/fields'>more about fields</a> elsewhere.</p>"
+        + "<p><img src='x.png' alt='A tractor in a wet field'></p>"
         + "<pre><code>def hello():\n    return 42\n</code></pre></article></main></body></html>",
         encoding="utf-8",
     )
@@ -318,7 +323,23 @@ def test_skipped_content_is_summarised(live_server: str, new_page: Callable[...,
     items = summary.locator("li").all_inner_texts()
     assert "navigation" in items
     assert "1 code block" in items
-    check_axe(page, "reader with a skipped-content summary")
+    assert "1 image" in items
+    assert "Farm Diary" in page.locator("#doc-source").inner_text()
+    link = page.locator("#document a")
+    assert link.get_attribute("href") == "https://example.org/fields" and link.inner_text() == "more about fields"
+    for theme in THEMES:
+        page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
+        check_axe(page, f"reader with a skipped-content summary, {theme}")
+    button = page.get_by_role("button", name="Read aloud the description “A tractor in a wet field”")
+    with page.expect_response(lambda r: r.url.endswith("/api/speech")) as spoken:
+        button.click()
+    assert spoken.value.status == 200 and spoken.value.headers["content-type"].startswith("audio/")
+    wait_for_status_text(page, "#alt-status", "Reading the image description.")
+
+
+def wait_for_status_text(page: Page, selector: str, text: str) -> None:
+    page.wait_for_function("([s, t]) => document.querySelector(s)?.textContent === t", arg=[selector, text],
+                           timeout=PLAYBACK_TIMEOUT)
 
 
 # -- layout ---------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def epub_book(data: bytes) -> Book:
             blocks.append(replace(block, index=len(blocks), lang=lang))
     if not blocks:
         raise Unprocessable("This EPUB holds no text to read.")
-    skipped = (f"{notes} footnotes and page markers",) if notes else ()
+    skipped: tuple[str, ...] = (f"{notes} footnotes and page markers",) if notes else ()
     if images:
         skipped += (f"{len(images)} images" if len(images) > 1 else "1 image",)
     return Book(blocks, package.title, package.language, skipped, tuple(images))

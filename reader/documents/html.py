@@ -554,9 +554,8 @@ def _blocks(root: etree._Element, vocab: _Vocabulary, language: str | None,
         if block == "preformatted" and inline and "\n" not in "".join(el.itertext()):
             block = None  # inline code inside a sentence is part of the sentence
         if tag in ("img", "graphic"):
-            alt = _key(normalise(el.get("alt") or ""))
-            flush(kind, level, lang)
-            # where it stands; a negative place marks an image in the page's furniture
+            alt = _key(normalise(el.get("alt") or ""))[:1000]
+            # where it stands (after how many blocks); negative: in the page's furniture
             at = -1 if any(a.tag in _FURNITURE for a in el.iterancestors()) else len(out)
             if alt and not _ALT_JUNK.search(alt):
                 found.images.append(alt)

@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import services
@@ -17,6 +18,35 @@ from ..speech.base import Synthesizer
 from .api import start_import, text_recognition
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_global()
+def linked(block: Any, start: int, end: int) -> Markup:
+    """block.text[start:end], escaped, with the block's links in it as links (cut at the ends)."""
+    text: str = block.text
+    out: list[str] = []
+    pos = start
+    for a, b, href in block.links:
+        a, b = max(a, start), min(b, end)
+        if a >= b or a < pos:
+            continue
+        out.append(str(escape(text[pos:a])))
+        out.append(f'<a href="{escape(href)}" rel="noreferrer">{escape(text[a:b])}</a>')
+        pos = b
+    out.append(str(escape(text[pos:end])))
+    return Markup("".join(out))
+
+
+@bp.app_template_filter()
+def long_date(iso: str | None) -> str:
+    """"2024-03-05" -> "5 March 2024"; what is not a date stays as it is."""
+    import datetime
+
+    try:
+        day = datetime.date.fromisoformat(iso or "")
+    except ValueError:
+        return iso or ""
+    return f"{day.day} {day:%B %Y}"
 
 
 @bp.get("/")
