@@ -77,7 +77,55 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<20} {seconds:8.3f} s {rate:14,.0f} chars/s {count:8,} sentences")
     ours, theirs = rows[0][1][0], rows[1][1][0]
     print(f"speed-up: {theirs / ours:.1f}x (best of {max(1, args.repeat)} runs each)")
+    print_f1s(segmenter)
     return 0
+
+
+def print_f1s(pysbd_segmenter: Any) -> None:
+    """Boundary F1 on Reader's own informal and edited sets (tests/data/sentences/reader_en.json),
+    against pySBD and syntok run here."""
+    own = json.loads((ROOT / "tests" / "data" / "sentences" / "reader_en.json").read_text(encoding="utf-8"))
+
+    def syntok_split(text: str) -> list[str]:
+        import syntok.segmenter
+
+        return ["".join(t.spacing + t.value for t in s).strip() for p in syntok.segmenter.analyze(text) for s in p]
+
+    splitters: list[tuple[str, Callable[[str], list[str]]]] = [
+        ("reader.text.segment", lambda t: [t[a:b] for a, b in segment(t)]),
+        ("pySBD 0.3.4", lambda t: [s.strip() for s in pysbd_segmenter.segment(t) if s.strip()]),
+    ]
+    try:
+        import syntok  # noqa: F401
+
+        splitters.append(("syntok", syntok_split))
+    except ImportError:
+        print("syntok is not installed (pip install syntok==1.4.4): its column is left out")
+    print("| segmenter | informal F1 | edited F1 |\n|---|---|---|")
+    for name, split in splitters:
+        scores = [_f1(own[kind], split) for kind in ("informal", "edited")]
+        print(f"| {name} | {scores[0]:.3f} | {scores[1]:.3f} |")
+
+
+def _f1(items: list[list[str]], split: Callable[[str], list[str]]) -> float:
+    tp = fp = fn = 0
+    for sentences in items:
+        text = " ".join(sentences)
+        gold, got = _ends(sentences, text), _ends(split(text), text)
+        tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    return 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def _ends(sentences: list[str], text: str) -> set[int]:
+    out, pos = set(), 0
+    for sentence in sentences[:-1]:
+        at = text.find(sentence.strip(), pos)
+        if at < 0:
+            continue  # a segmenter that changed the text: that boundary is not found
+        pos = at + len(sentence.strip())
+        out.add(pos)
+    return out
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from .model import Block
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n+")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*$")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022\u2013]|\d{1,3}[.)])[ \t]+(.*)$")
+_LABEL = re.compile(r"[ \t]*(?:(?P<bullet>[-*+\u2022\u2013])|(?P<n>\d{1,3})(?P<sep>[.)]))[ \t]")
+_TERMINATOR = re.compile(r"[.!?…。！？]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 # Characters that say nothing when spoken and split words for the voice: soft hyphens,
 # zero-width and joiner characters, direction marks and embeddings, invisible operators,
@@ -42,6 +44,18 @@ def _clean_line(line: str) -> str:
     return _SPACES.sub(" ", line).strip()
 
 
+def _inline_list(line: str) -> bool:
+    """Whether a line holds a whole list ("1. The first 2. The second", "• one • two"): its
+    labels are part of the text, to be cut into items with it, not one item's marker."""
+    m = _LABEL.match(line)
+    if m is None:
+        return False
+    rest = line[m.end():]
+    if m.group("bullet"):
+        return f" {m.group('bullet')} " in rest
+    return f" {int(m.group('n')) + 1}{m.group('sep')} " in rest
+
+
 def text_blocks(text: str, *, lang: str | None = None) -> list[Block]:
     """Split text into blocks at blank lines; `# Heading` and `- item` lines keep their kind.
 
@@ -64,9 +78,14 @@ def text_blocks(text: str, *, lang: str | None = None) -> list[Block]:
                 add("paragraph", " ".join(paragraph))
                 paragraph.clear()
 
+        if len(lines) > 1 and not any(_TERMINATOR.search(ln) for ln in lines) \
+                and not any(_LIST_ITEM.match(ln) or _HEADING.match(ln.strip()) for ln in lines):
+            for line in lines:  # lines without a full stop anywhere: a list of lines, not prose
+                add("paragraph", line)
+            continue
         for line in lines:
             heading = _HEADING.match(line.strip())
-            item = _LIST_ITEM.match(line)
+            item = None if _inline_list(line) else _LIST_ITEM.match(line)
             if heading:
                 flush()
                 add("heading", heading.group(2), level=len(heading.group(1)))

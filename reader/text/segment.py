@@ -18,7 +18,7 @@ _ABBREVIATIONS = frozenset(
     " blvd bldg dept dist div est esp incl misc govt univ intl natl min max hr hrs mo mos yr yrs"
     " wk wks st mt ft rd hwy pkwy ln sq mtn jan feb mar apr jun jul aug sep sept oct nov dec"
     " tue tues thu thur thurs fri ala ariz ark calif colo conn fla kan mich minn mont neb nev"
-    " okla tenn tex wis wyo orig".split()
+    " okla tenn tex wis wyo orig tsp tbsp oz lb lbs pt qt gal doz pkg pkgs fl yd yds mi cu".split()
 )
 # Abbreviations only before a number ("No. 5", "Fig. 3"); otherwise they are ordinary words.
 _NUMERIC = frozenset(
@@ -70,8 +70,11 @@ _TERMINATORS = ".!?…‼⁇⁈⁉．。｡！？"
 # Every sentence boundary starts at one of these characters; a one-class regex finds them
 # at C speed, and only they are looked at in Python.
 _HOT = re.compile(rf"[{_TERMINATORS}\r\n\x85\u2028\u2029\x0b\x0c\"“”){_BULLETS}]")
+# A citation or note mark after the terminator belongs to the sentence it ends: "[1]",
+# "[1 - 3]", "[4, 7]", "[2–4]", "[a]", "[citation needed]", "[note 2]".
+_CITE = r"\[(?:\d{1,3}(?:\s*[-–,]\s*\d{1,3})*|[a-z]|[a-z][a-z ]{2,24}(?: \d{1,3})?)\]"
 _TERM = re.compile(
-    rf"(?P<run>\.(?:[ \t\u00a0]\.){{2,}}|[{_TERMINATORS}]+)(?:[\"'”’»)\]]|\[\d{{1,3}}\])*"
+    rf"(?P<run>\.(?:[ \t\u00a0]\.){{2,}}|[{_TERMINATORS}]+)(?:[\"'”’»)\]]|{_CITE})*"
 )
 _PARA = re.compile(rf"{_NL}(?:[^\S\r\n\x85\u2028\u2029]*{_NL})+|[\u2029\x0b\x0c]")
 _MARKER = re.compile(rf"[{_BULLETS}]?(?:\((?P<pl>{_LABEL})\)|(?P<dl>{_LABEL})(?P<dp>\.\)|\)|\.))")
@@ -165,6 +168,20 @@ def _period_ends(text: str, s: int, i: int, c: str, word: str, sent_start: int, 
     return True
 
 
+_NAME_BANG = re.compile(r"\w[,;:]?\s+[A-Z][\w'&-]*\Z")
+
+
+def _ends_before_lower(text: str, s: int, i: int, words: _Words) -> bool:
+    """Whether a '.' after text[s:i], followed by a lower-case word, ends a sentence."""
+    token = text[s:i].lstrip(_OPENERS)
+    low = token.lower()
+    if not token or low in words.known and low not in words.numeric or low in _AMPM or low == "etc":
+        return False  # "approx. five", "at 3 a.m. and", "pears, etc. and"
+    if len(token) == 1 and token.isalpha() or _MULTI.match(token):
+        return False  # initials and dotted abbreviations: "J. r", "e.g. the", "U.S. officials"
+    return not token.endswith(("-", "/"))
+
+
 def _term_cut(text: str, i: int, j: int, k: int, sent_start: int, words: _Words = ENGLISH) -> int:
     """Cut position for the terminators text[i:j] with closers up to k, or -1 for none."""
     n = len(text)
@@ -194,9 +211,16 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int, words: _Words 
     if c.islower():
         if o == k + 1 and _LOWER_LABEL.match(text, o):
             return k
-        word = _LONG_WORD.search(text, max(0, i - 64), i)
-        if run == "." and k == j and word and word.group() not in words.known:
-            return k  # "impression. we've adopted it": few abbreviations are that long
+        # Informal text starts sentences in lower case ("thanks! worked for me", "it broke
+        # again lol. anyone else?"): a lone "!", "?" or "." ends one unless a quotation closes
+        # after it ('"Stop!" he said') or the period belongs to an abbreviation or initial.
+        if "\n" not in text[k:o] and "\r" not in text[k:o] and k == j and " " not in run:
+            if strong and "…" not in run and "." not in run:
+                # "She works at Yahoo! in accounting": a name with "!" inside a sentence
+                named = run == "!" and _NAME_BANG.search(text, max(sent_start, i - 64), i)
+                return -1 if named else k
+            if run == "." and _ends_before_lower(text, max(_token_start(text, i), sent_start), i, words):
+                return k
         if "\n" not in text[k:o] and "\r" not in text[k:o]:
             return -1
         # A line that ends a sentence before a lower-case line ("city.\nfeatures") unless
