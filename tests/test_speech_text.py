@@ -71,7 +71,7 @@ CASES = [
     # dates
     ("The date is 2024-03-12.", "The date is March twelfth, twenty twenty-four."),
     ("The form says 25/12/2024.", "The form says December twenty-fifth, twenty twenty-four."),
-    ("The form says 12/03/2024.", "The form says twelve slash zero three slash twenty twenty-four."),
+    ("The form says 12/03/2024.", "The form says December third, twenty twenty-four."),  # "en": month first
     ("It happened on Oct. 5.", "It happened on October fifth."),
     ("It happened on October 5, 2024.", "It happened on October fifth, twenty twenty-four."),
     ("It happened on 5 October 2024.", "It happened on the fifth of October twenty twenty-four."),

@@ -59,6 +59,15 @@ UNITS = {
     "ha": ("hectare", "hectares"), "km²": ("square kilometre", "square kilometres"),
     "m²": ("square metre", "square metres"), "sq ft": ("square foot", "square feet"),
     "%": ("percent", "percent"),
+    "tbsp": ("tablespoon", "tablespoons"), "Tbsp": ("tablespoon", "tablespoons"),
+    "tsp": ("teaspoon", "teaspoons"), "fl oz": ("fluid ounce", "fluid ounces"), "gal": ("gallon", "gallons"),
+    "in": ("inch", "inches"), "m³": ("cubic metre", "cubic metres"), "cm³": ("cubic centimetre", "cubic centimetres"),
+    "m/s²": ("metre per second squared", "metres per second squared"), "ft²": ("square foot", "square feet"),
+    "cm²": ("square centimetre", "square centimetres"), "µs": ("microsecond", "microseconds"),
+    "ns": ("nanosecond", "nanoseconds"), "mA": ("milliamp", "milliamps"), "psi": ("psi", "psi"),
+    "kPa": ("kilopascal", "kilopascals"), "hPa": ("hectopascal", "hectopascals"), "dB": ("decibel", "decibels"),
+    "Mbps": ("megabit per second", "megabits per second"), "Gbps": ("gigabit per second", "gigabits per second"),
+    "mi/h": ("mile per hour", "miles per hour"),
 }
 # Letters that are units only glued to the number ("5s", "24h"): "5 s" or "2 l" is too often
 # something else. "m" is the reverse: "5m people" is millions in British news, "5 m" is metres.
@@ -210,6 +219,15 @@ def fraction(numerator: int, denominator: int) -> str:
     """(3, 4) -> "three quarters"; (2, 3) -> "two thirds"."""
     one, many = _FRACTIONS.get(denominator) or (ordinal(denominator), plural(ordinal(denominator)))
     return f"{cardinal(numerator)} {one if numerator == 1 else many}"
+
+
+def mixed(whole: int, numerator: int, denominator: int) -> str:
+    """(2, 1, 2) -> "two and a half"; (1, 1, 8) -> "one and an eighth"; (3, 3, 4) -> "three and three quarters"."""
+    part = fraction(numerator, denominator)
+    if numerator == 1:
+        rest = part.split(" ", 1)[1]
+        part = ("an " if rest[0] in "aeio" else "a ") + rest
+    return f"{cardinal(whole)} and {part}" if whole else part
 
 
 # Roman numerals are numbers only after these words. Regnal names take ordinals

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from . import numbers as num
@@ -94,6 +95,7 @@ class _Builder:
 def spoken_text(sentence: str, *, lang: str = "en", pronunciations: Pronunciations | None = None) -> SpokenText:
     """The sentence as an engine should hear it: pronunciation list first, then English rules."""
     out = _Builder(sentence)
+    _DAY_FIRST.set(_day_first(lang))
     # English has its own rules; German, French, Spanish, Italian, Portuguese and Dutch say their
     # numbers, money and dates in words of the language; other voices read digits themselves.
     between: Callable[[_Builder, int, int], None]
@@ -110,6 +112,17 @@ def spoken_text(sentence: str, *, lang: str = "en", pronunciations: Pronunciatio
         pos = end
     between(out, pos, len(sentence))
     return out.result()
+
+
+# Slash dates are month first in American English (and in "en" alone, as CLDR's "en" is), day
+# first everywhere else English is written.
+_DAY_FIRST: ContextVar[bool] = ContextVar("day_first", default=False)
+_MONTH_FIRST_REGIONS = frozenset({"us", "ph", "fm", "mh", "pw", "as", "gu", "mp", "pr", "um", "vi"})
+
+
+def _day_first(lang: str) -> bool:
+    parts = lang.replace("_", "-").lower().split("-")
+    return len(parts) > 1 and parts[0] == "en" and parts[-1] not in _MONTH_FIRST_REGIONS and len(parts[-1]) == 2
 
 
 def _language_rules(lang: str) -> Callable[[_Builder, int, int], None]:
@@ -212,13 +225,18 @@ def _day_date(m: re.Match[str]) -> list[Piece]:
 def _slash_date(m: re.Match[str]) -> list[Piece]:
     a, b, y = int(m.group("sa")), int(m.group("sb")), m.group("sy")
     full_year = int(y) if len(y) == 4 else 2000 + int(y) if int(y) < 50 else 1900 + int(y)
+    day_first = _DAY_FIRST.get()
     if 1 <= a <= 12 < b <= 31:
         month, day = a, b
     elif 1 <= b <= 12 < a <= 31:
         month, day = b, a
-    else:  # 03/04/2024 is March or April by country: say what is written, do not guess
+    elif 1 <= a <= 12 and 1 <= b <= 12:  # 03/04/2024: March or April by the document's locale
+        month, day = (b, a) if day_first else (a, b)
+    else:
         parts = [num.number(m.group("sa")), num.number(m.group("sb")), num.year(full_year)]
         return [(" slash ".join(parts), m.start(), m.end())]
+    if day_first:
+        return [(f"the {num.ordinal(day)} of {num.MONTHS[month - 1]} {num.year(full_year)}", m.start(), m.end())]
     return [(num.date(full_year, month, day), m.start(), m.end())]
 
 
@@ -248,6 +266,8 @@ def _ampm(m: re.Match[str], group: str) -> list[Piece]:
 
 
 def _time(m: re.Match[str]) -> list[Piece]:
+    if not m.group("ts") and not m.group("tap") and _score_context(m):
+        return [(f"{num.cardinal(int(m.group('th')))} to {num.cardinal(int(m.group('tm')))}", m.start(), m.end())]
     second = int(m.group("ts")) if m.group("ts") else None
     said = num.clock(int(m.group("th")), int(m.group("tm")), second, twelve_hour=bool(m.group("tap")))
     return [(said, m.start("th"), m.end("ts") if second is not None else m.end("tm")), *_ampm(m, "tap")]
@@ -268,9 +288,26 @@ def _ordinal(m: re.Match[str]) -> list[Piece]:
 
 
 def _phone(m: re.Match[str]) -> list[Piece]:
+    if m.group("local") and not _local_phone(m):
+        a, b = m.group("la"), m.group("lb")  # "pages 100-1000": a range after all
+        return [(num.number(a), m.start("la"), m.end("la")), ("to", m.end("la"), m.start("lb")),
+                (num.number(b), m.start("lb"), m.end("lb"))]
     groups = re.findall(r"\+?\d+", m.group())
     said = ", ".join(("plus " if g.startswith("+") else "") + num.digits(g) for g in groups)
     return [(said, m.start(), m.end())]
+
+
+_PHONE_WORDS = frozenset("call dial phone tel tel. telephone fax text mobile cell number contact ring "
+                         "reach on at or hotline helpline".split())
+
+
+def _local_phone(m: re.Match[str]) -> bool:
+    """"555-0123" is a phone number; "100-1000" is a range unless a phone is talked about."""
+    a, b = m.group("la"), m.group("lb")
+    if b.startswith("0") or a == "555" or int(a) > int(b):
+        return True
+    words = m.string[max(0, m.start() - 40):m.start()].lower().replace(":", " ").split()
+    return bool(set(words[-3:]) & _PHONE_WORDS)
 
 
 def _version(m: re.Match[str]) -> list[Piece]:
@@ -290,14 +327,145 @@ def _fraction(m: re.Match[str]) -> list[Piece]:
     return [(said, m.start(), m.end())]
 
 
+_VULGAR = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
+           "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8), "⅞": (7, 8)}
+
+
+def _mixed(m: re.Match[str]) -> list[Piece] | None:
+    """"2 1/2", "2½", "¾": a whole number and a fraction, and the unit after them."""
+    whole = int(m.group("mw") or m.group("mw2") or 0)
+    if m.group("mv"):
+        a, b = _VULGAR[m.group("mv")]
+    else:
+        a, b = int(m.group("ma")), int(m.group("mb"))
+        if not 0 < a < b <= 16:
+            return None
+    pieces = [(num.mixed(whole, a, b), m.start(), m.end("mfrac"))]
+    unit = m.group("munit")
+    if unit and not (unit in num.UNITS_GLUED_ONLY and m.group("musp")):
+        singular, plural = num.UNITS[unit]
+        pieces.append((plural if whole or a > 1 else singular, m.start("munit"), m.end("munit")))
+    return pieces
+
+
+# Element symbols, to know a formula ("H2O", "C6H12O6") from a model name ("MP3", "A4").
+_ELEMENTS = frozenset(
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr "
+    "Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W "
+    "Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr".split())
+_FORMULA_PART = re.compile(r"([A-Z][a-z]?)(\d{0,2})")
+
+
+def _formula(m: re.Match[str]) -> list[Piece] | None:
+    """"H2O" -> "H two O", "CO2" -> "C O two": each element, then how many."""
+    parts = _FORMULA_PART.findall(m.group())
+    if len(parts) < 2 or any(sym not in _ELEMENTS for sym, _ in parts) or not any(n for _, n in parts):
+        return None
+    said = " ".join(sym + (f" {num.cardinal(int(n))}" if n else "") for sym, n in parts)
+    return [(said, m.start(), m.end())]
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def _power_words(exponent: str) -> str:
+    exponent = exponent.replace("−", "-")
+    if exponent == "2":
+        return "squared"
+    if exponent == "3":
+        return "cubed"
+    said = num.number(exponent) if exponent.lstrip("-").isdigit() else exponent
+    return f"to the power of {said}"
+
+
+def _power(m: re.Match[str]) -> list[Piece]:
+    """"x^2" -> "x squared", "10^-3" -> "ten to the power of minus three", "x²", "10⁶"."""
+    base = m.group("pbase") or ""
+    exponent = m.group("pexp") or (m.group("psup") or "").translate(_SUPERSCRIPT)
+    said_base = num.number(base) if base[:1].isdigit() else base
+    return [(f"{said_base} {_power_words(exponent)}".strip(), m.start(), m.end())]
+
+
+_CAMEL = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|\b)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _hashtag(m: re.Match[str]) -> list[Piece]:
+    """"#ThrowbackThursday" -> "hashtag Throwback Thursday", "#COVID19" -> "hashtag COVID nineteen",
+    "#blacklivesmatter" -> "hashtag black lives matter" (a word list splits lower-case runs)."""
+    tag = m.group("tag")
+    if tag[:1].islower() and any(c.isupper() for c in tag[1:2]):
+        head, tag = tag[0], tag[1:]  # "iPhone15": the small letter is part of the name
+        words = [head + (_CAMEL.findall(tag) or [""])[0], *_CAMEL.findall(tag)[1:]]
+    else:
+        words = _CAMEL.findall(tag)
+    said: list[str] = []
+    for word in words:
+        if word.isdigit():
+            said.append(num.year(int(word)) if len(word) == 4 and 1100 <= int(word) <= 2099 else num.number(word))
+        elif word.islower() and len(word) >= 7:
+            said.extend(_segment_words(word))
+        else:
+            said.append(word)
+    return [("hashtag " + " ".join(said), m.start(), m.end())]
+
+
+def _segment_words(run: str) -> list[str]:
+    """A run of lower-case letters split into English words (wordsegment's unigram counts)."""
+    import wordsegment
+
+    if not wordsegment.UNIGRAMS:
+        wordsegment.load()
+    words: list[str] = wordsegment.segment(run)
+    return words if "".join(words) == run else [run]
+
+
+def _quarter(m: re.Match[str]) -> list[Piece]:
+    """"Q3" -> "Q three", "H1" -> "H one", "FY2024" -> "F Y twenty twenty-four"."""
+    if m.group("fy"):
+        digits = m.group("fy")
+        said = num.year(int(digits)) if len(digits) == 4 else num.cardinal(int(digits))
+        return [("F Y " + said, m.start(), m.end())]
+    letter, n = (m.group("qq"), m.group("qn")) if m.group("qq") else (m.group("qq2"), m.group("qn2"))
+    return [(f"{letter} {num.cardinal(int(n))}", m.start(), m.end())]
+
+
+def _vversion(m: re.Match[str]) -> list[Piece]:
+    """"v2.1" -> "version two point one"."""
+    parts = m.group("vv").split(".")
+    return [("version " + " point ".join(num.cardinal(int(p)) for p in parts), m.start(), m.end())]
+
+
+_SCORE_WORDS = frozenset("won win wins beat beats beaten defeated lost lose loses drew draw drawn score scored "
+                         "scores final lead led leads trail trailed trailing victory defeat result tied "
+                         "ratio odds".split())
+
+
+def _score_context(m: re.Match[str]) -> bool:
+    before = m.string[max(0, m.start() - 40):m.start()].lower().split()
+    after = m.string[m.end():m.end() + 20].lower().split()
+    words = {w.strip(".,;:!?()\"'") for w in before[-3:] + after[:1]}
+    return bool(words & _SCORE_WORDS)
+
+
+def _ratio(m: re.Match[str]) -> list[Piece]:
+    """"won 2:1", "a 3:2 ratio" -> "two to one"."""
+    return [(f"{num.cardinal(int(m.group('ra')))} to {num.cardinal(int(m.group('rb')))}", m.start(), m.end())]
+
+
 def _number(m: re.Match[str]) -> list[Piece]:
     text, unit = m.group("n"), m.group("unit")
     sign = m.group("neg") or ""
-    if unit and (unit in num.UNITS_GLUED_ONLY and m.group("usp")
-                 or unit in num.UNITS_SPACED_ONLY and not m.group("usp")):
+    if unit and (unit in num.UNITS_GLUED_ONLY and m.group("usp") and not _unit_ends_clause(m)
+                 or unit in num.UNITS_SPACED_ONLY and not m.group("usp")
+                 or unit == "in" and not _inches(m)):
         unit = None
+    prev = _prev_word(m).lower().rstrip(":,")
     if not unit and not sign and len(text) == 4 and text.isdigit() and 1100 <= int(text) <= 2099:
         said = num.year(int(text))  # a bare four-digit number in prose is nearly always a year
+    elif not unit and not sign and prev in ("call", "dial") and text.isdigit() and len(text) <= 4:
+        said = num.digits(text)  # "call 911", "dial 112"
+    elif not unit and not sign and "." in text and "," not in text and _numbered_like(prev, _prev_word(m)):
+        said = " point ".join(num.cardinal(int(p)) for p in text.split("."))  # "version 2.10", "Section 3.12"
     else:
         said = num.number(sign + text)
     pieces = [(said, m.start(), m.end("n"))]
@@ -305,6 +473,36 @@ def _number(m: re.Match[str]) -> list[Piece]:
         singular, plural = num.UNITS[unit]
         pieces.append((singular if num.is_one(text) and not sign else plural, m.start("unit"), m.end("unit")))
     return pieces
+
+
+_NUMBERED_WORDS = frozenset("version release update build section chapter figure fig fig. table step part "
+                             "rule article clause appendix sec sec. ch ch. v".split())
+
+
+def _numbered_like(prev: str, written: str) -> bool:
+    """Whether a number with a point after this word is a label ("Section 3.12", "Python 3.12"),
+    read part by part, rather than a decimal ("costs 3.12")."""
+    if prev in _NUMBERED_WORDS:
+        return True
+    return any(c.isupper() for c in written) and written not in _FUNCTION_WORDS and written.isalpha() \
+        and not written.isupper()
+
+
+def _unit_ends_clause(m: re.Match[str]) -> bool:
+    """"a delay of 30 s." / "30 s," - a spaced one-letter unit where nothing follows it."""
+    rest = m.string[m.end():m.end() + 2]
+    return not rest or rest[0] in ".,;:)" or rest.isspace()
+
+
+def _inches(m: re.Match[str]) -> bool:
+    """"in" after a number is inches only where it cannot be the word: "6 ft 2 in", "12in",
+    "12 in." at the end, "12 in x 8 in"."""
+    if not m.group("usp"):
+        return True
+    before = m.string[max(0, m.start() - 12):m.start()]
+    after = m.string[m.end():m.end() + 4]
+    return bool(re.search(r"(?:ft|feet|foot|')\s*\Z", before)) or not after.strip() \
+        or after[:1] in ".,;:)" or bool(re.match(r"\s?[x×]\s?\d", after))
 
 
 def _dash(m: re.Match[str]) -> list[Piece] | None:
@@ -436,7 +634,22 @@ _PATTERNS: list[tuple[str, Handler, str]] = [
     ("hour", _hour, r"\b(?P<hh>1[0-2]|0?[1-9])\s?(?P<hap>[AaPp]\.[Mm]\.|[AaPp][Mm]\b)"),
     ("decade", _decade, r"(?:\b(?P<dc>1[1-9]\d0|20\d0)|(?<!\w)['’](?P<ds>\d0)|\b(?P<dd>[2-9]0))['’]?s\b"),
     ("ordinal", _ordinal, rf"\b(?P<on>{_INT})(?:st|nd|rd|th)\b"),
-    ("phone", _phone, r"(?<![\w.,-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}\b"),
+    ("phone", _phone, r"(?<![\w.,-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}\b"
+                      r"|(?<![\w.,-])1-\d{3}-\d{3}-\d{4}\b"
+                      r"|(?<![\w.,-])\+\d{1,3}(?:[\s.-]\d{1,4}){2,5}\b(?![.,]\d)"
+                      r"|(?<![\w.,-])0\d{2,4}(?:\s\d{3,4}){1,2}\b(?![.,]?\d)"
+                      r"|(?P<local>(?<![\w.,/-])(?P<la>\d{3})-(?P<lb>\d{4})\b(?![-/.]\d))"),
+    ("mixed", _mixed, rf"(?<![\w.,/])(?P<mfrac>(?P<mw>\d{{1,3}})\s(?P<ma>\d{{1,2}})/(?P<mb>\d{{1,2}})"
+                      rf"|(?P<mw2>\d{{1,3}})?(?P<mv>[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]))(?![\w/])"
+                      rf"(?:(?P<musp>\s?)(?P<munit>{_UNITS})(?![\w²]))?"),
+    ("formula", _formula, r"\b(?=[A-Z][A-Za-z]*\d)(?:[A-Z][a-z]?\d{0,2}){2,8}\b"),
+    ("power", _power, r"(?P<pbase>(?<![\w.])(?:\d+(?:\.\d+)?|[A-Za-z]))(?:\^(?P<pexp>[-−]?\d+|[A-Za-z]\w{0,2})"
+                      r"|(?P<psup>⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+))(?!\w)"),
+    ("hashtag", _hashtag, r"(?<![\w&])#(?P<tag>[A-Za-z][A-Za-z0-9]{1,60})\b"),
+    ("quarter", _quarter, r"\b(?:(?P<qq>Q)(?P<qn>[1-4])|(?P<qq2>H)(?P<qn2>[12])(?=\s(?:19|20)\d\d))\b"
+                          r"|\bFY\s?(?P<fy>\d{4}|\d{2})\b"),
+    ("vversion", _vversion, r"\b[vV](?P<vv>\d{1,4}(?:\.\d{1,4}){0,3})\b(?![.,]\d)"),
+    ("ratio", _ratio, r"(?<![\w:.])(?P<ra>\d{1,2}):(?P<rb>\d)(?![\w:])"),
     ("version", _version, r"(?<![\w.,])\d+(?:\.\d+){2,}(?!\w|[.,]\d)"),
     ("fraction", _fraction, r"(?<![\w/.,])(?P<fa>\d{1,2})/(?P<fb>\d{1,2})(?![\w/])"),
     ("number", _number, rf"(?P<neg>(?<![\w.,\-−–/])[-−])?(?<![\w.,])(?P<n>(?:{_INT})(?:\.\d+)?)(?![.,]?\d)"
