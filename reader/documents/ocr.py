@@ -86,7 +86,9 @@ def recogniser(languages: Sequence[str], max_pages: int) -> Ocr:
                            "at a time. Split it, or ask the operator to raise READER_OCR_MAX_PAGES.")
         out = io.BytesIO()
         try:
-            ocrmypdf.ocr(io.BytesIO(data), out, language=list(languages), skip_text=True, output_type="pdf",
+            # force_ocr: the pages asked for are read as images even when they hold text, which is
+            # what a page whose text is not language needs; the other pages pass through as they are.
+            ocrmypdf.ocr(io.BytesIO(data), out, language=list(languages), force_ocr=True, output_type="pdf",
                          progress_bar=False, jobs=1, optimize=0, pages=",".join(str(p) for p in pages))
         except ocrmypdf.exceptions.EncryptedPdfError as exc:
             raise Unprocessable("This PDF is protected by a password. Remove the password and upload it again.") \

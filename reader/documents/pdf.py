@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import NoTextLayer, ReaderError, Unprocessable, UnsupportedMedia
 from .model import Block
 from .ocr import LongScan, Ocr
+from .pdf_layout import SENTENCE_END as _SENTENCE_END_PDF
 from .pdf_layout import UNIT_BEFORE, Line, page_lines, paragraphs, reading_order
 from .text import normalise
 
@@ -49,6 +50,13 @@ _KEEP_HYPHEN_PREFIXES = frozenset(
 _MEANINGLESS_TITLE = re.compile(
     r"^(?:untitled|microsoft word|document\d*|title|slide \d+)\b|\.(?:docx?|pdf|exe|tex|dvi|indd|qxd|rtf|odt)$",
     re.IGNORECASE)
+# Text that is not language: runs of glyph names ("/g16/g3/g28") or CID numbers, which pypdf
+# writes for fonts without a Unicode mapping, and private-use or replacement characters.
+_GLYPH_NAMES = re.compile(r"(?:/[A-Za-z]{0,6}\d{1,5}){2,}|\(cid:\d+\)")
+_PRIVATE = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff]")
+_VOWELS = frozenset("aeiouyàáâäãåæèéêëìíîïòóôöõøœùúûüýÿ")
+_LATIN = re.compile(r"[a-zà-ÿœ]")
+_WORDLIKE = re.compile(r"[^\W_]")
 _SCANNED = "it looks like a scanned document, and text recognition (OCR) is not available on this server."
 
 
@@ -81,6 +89,7 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
     if len(reader.pages) == 0:
         raise Unprocessable("This PDF has no pages.")
     pages, markers, notes = _read_pages(reader)
+    unreadable = _drop_garbled(pages)
     empty = [number for number, lines in enumerate(pages, start=1) if not lines]
     if empty and ocr is not None:
         try:
@@ -91,11 +100,19 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
         said = f"{_plural(len(empty), 'page')} read by text recognition (OCR): names and numbers may be misread"
         return recognised, (said, *more), title
     if not any(pages):
+        if unreadable:
+            raise NoTextLayer("The text of this PDF cannot be read: its fonts have no usable character mapping, "
+                              "and text recognition (OCR), which would read its pages as images, is not available "
+                              "on this server.")
         raise NoTextLayer(f"This PDF has no text layer: {_SCANNED}")
-    if empty and len(empty) < len(pages):
-        notes.append(f"{_plural(len(empty), 'page')} without text (scanned, or blank) not read: "
-                     + ", ".join(str(n) for n in empty[:12]) + (" ..." if len(empty) > 12 else ""))
+    blank = [n for n in empty if n not in unreadable]
+    if blank and len(empty) < len(pages):
+        notes.append(f"{_plural(len(blank), 'page')} without text (scanned, or blank) not read: " + _page_list(blank))
+    if unreadable:
+        notes.append(f"{_plural(len(unreadable), 'page')} whose text cannot be read (fonts without a usable "
+                     f"character mapping; text recognition would read them): " + _page_list(unreadable))
     notes += _remove_furniture(pages)
+    form = _form_fields(reader)
     all_lines = [ln for lines in pages for ln in lines]
     sizes: Counter[float] = Counter()
     for ln in all_lines:
@@ -103,6 +120,20 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
     body = sizes.most_common(1)[0][0]  # the size most of the text is set in
     regions: list[list[Line]] = []
     footnotes: list[list[Line]] = []
+    tables = figures = 0
+    figure_pages: list[int] = []
+    for lines in pages:
+        _join_drop_caps(lines, body)
+        tables += _read_tables(lines)
+        found = _figure_text(lines, body)
+        if found:
+            figures += found
+            figure_pages.append(lines[0].page)
+            lines[:] = [ln for ln in lines if not ln.figure]
+    if tables:
+        notes.append(f"{_plural(tables, 'table')} read row by row with their headers")
+    if figures:
+        notes.append(f"text inside figures not read (pages {_page_list(figure_pages)})")
     for lines in pages:
         floor = min((ln.y for ln in lines), default=0.0)
         on_page = 0
@@ -125,11 +156,16 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
         if text:
             page = para.lines[0].page
             blocks.append(Block(index=len(blocks), kind=kind, text=text, level=para.level, page=page))
+    if form:
+        blocks.append(Block(index=len(blocks), kind="heading", text="Form fields", level=2))
+        for text in form:
+            blocks.append(Block(index=len(blocks), kind="paragraph", text=text))
+        notes.append(f"{_plural(len(form), 'form field')} read as label and value, at the end")
     if markers:
         notes.append(_plural(markers, "footnote marker"))
     if not blocks:
         raise NoTextLayer(f"This PDF has no readable text: {_SCANNED}")
-    return blocks, tuple(notes), _title(reader, blocks)
+    return blocks, tuple(notes), _title(reader, blocks, pages[0] if pages else [], body)
 
 
 def _read_pages(reader: Any) -> tuple[list[list[Line]], int, list[str]]:
@@ -166,6 +202,139 @@ def _clean(text: str) -> str:
     return " ".join(_LEADERS.sub(" ", text).split())
 
 
+def _page_list(numbers: list[int]) -> str:
+    return ", ".join(str(n) for n in numbers[:12]) + (" ..." if len(numbers) > 12 else "")
+
+
+def garbled_share(text: str) -> float:
+    """The share of `text` (spaces aside) that is glyph names, CID numbers or private-use
+    characters: what a font without a Unicode mapping leaves."""
+    chars = len(text) - text.count(" ")
+    if chars <= 0:
+        return 0.0
+    bad = sum(len(m) for m in _GLYPH_NAMES.findall(text)) + len(_PRIVATE.findall(text))
+    return bad / chars
+
+
+def implausible_letters(text: str) -> bool:
+    """Latin letters with far too few or too many vowels to be any language written in them
+    (a font whose codes map to the wrong letters: "Wkh txlfn eurzq ira")."""
+    letters = _LATIN.findall(text.lower())
+    if len(letters) < 200:
+        return False
+    share = sum(c in _VOWELS for c in letters) / len(letters)
+    return not 0.22 <= share <= 0.62
+
+
+def _drop_garbled(pages: list[list[Line]]) -> list[int]:
+    """Clear the pages whose text is not language and return their numbers; on other pages,
+    drop the lines that are mostly glyph names (a symbol font's run inside good text)."""
+    unreadable: list[int] = []
+    for number, lines in enumerate(pages, start=1):
+        if not lines:
+            continue
+        text = " ".join(ln.text for ln in lines)
+        if garbled_share(text) >= 0.3 or implausible_letters(text):
+            unreadable.append(number)
+            lines.clear()
+        else:
+            # a line without a letter or digit (a rule, a decorative bar, "* * *") says nothing
+            lines[:] = [ln for ln in lines if garbled_share(ln.text) < 0.5 and _WORDLIKE.search(ln.text)]
+    return unreadable
+
+
+def _join_drop_caps(lines: list[Line], body: float) -> None:
+    """A large initial letter (a drop cap) goes back onto the line it begins."""
+    for cap in [ln for ln in lines if len(ln.text) == 1 and ln.text.isalpha() and ln.size >= 1.6 * body]:
+        beside = [ln for ln in lines if ln is not cap and cap.x0 < ln.x0 <= cap.x0 + cap.size
+                  and cap.y - 0.3 * cap.size <= ln.y <= cap.top]
+        if beside:
+            first = max(beside, key=lambda ln: ln.y)
+            first.text = cap.text + first.text
+            first.cells = [(first.x0, first.text)]
+            lines.remove(cap)
+
+
+def _read_tables(lines: list[Line]) -> int:
+    """Rows of tables (lines of two or more cells whose columns line up with a header row) as
+    text read row by row: "Name: Ada; Age: 36". Returns the number of tables."""
+    rows = sorted(lines, key=lambda ln: -ln.y)
+    tables = 0
+    i = 0
+    while i < len(rows):
+        head = rows[i]
+        if len(head.cells) < 2:
+            i += 1
+            continue
+        starts = [x for x, _ in head.cells]
+        tol = 1.5 * head.size
+        body: list[Line] = []
+        for row in rows[i + 1:]:
+            if len(row.cells) < 2 or len(row.cells) > len(starts) or \
+                    any(min(abs(x - s) for s in starts) > tol for x, _ in row.cells):
+                break
+            body.append(row)
+        if len(body) < 2:
+            i += 1
+            continue
+        names = [text.rstrip(":") for _, text in head.cells]
+        for row in body:
+            said = []
+            for x, text in row.cells:
+                column = min(range(len(starts)), key=lambda c: abs(starts[c] - x))
+                said.append(f"{names[column]}: {text}")
+            row.text = "; ".join(said)
+            row.leader = True  # a block of its own
+        head.text, head.leader = "", True
+        tables += 1
+        i += 1 + len(body)
+    lines[:] = [ln for ln in lines if ln.text]
+    return tables
+
+
+def _figure_text(lines: list[Line], body: float) -> int:
+    """Mark the lines drawn inside a figure: over a placed image, or a cluster of short labels
+    in small type (axis ticks, legends) that does not read as text. Returns how many."""
+    found = 0
+    for ln in lines:
+        if ln.figure:
+            found += 1
+    labels = [ln for ln in lines if not ln.leader and not ln.figure and ln.size <= 0.9 * body
+              and len(ln.text) <= 24 and not _SENTENCE_END_PDF.search(ln.text)]
+    cells = sum(max(1, len(ln.cells)) for ln in labels)
+    if cells >= 4 and len(labels) >= 0.25 * len(lines):
+        rest = [ln for ln in lines if ln not in labels]
+        if rest and any(len(ln.text) > 40 for ln in rest):  # labels beside real text
+            for ln in labels:
+                ln.figure = True
+            found += len(labels)
+    return found
+
+
+def _form_fields(reader: Any) -> list[str]:
+    """A fillable form's fields as "Label: value" (the value is not part of the page's text)."""
+    try:
+        fields = reader.get_fields() or {}
+    except Exception:  # a broken form is still a document
+        return []
+    said: list[str] = []
+    for name, field in list(fields.items())[:500]:
+        kind = field.get("/FT")
+        if kind not in ("/Tx", "/Btn", "/Ch"):
+            continue
+        label = _clean(str(field.get("/TU") or name or "")).replace("_", " ").strip()
+        value = field.get("/V")
+        if kind == "/Btn":
+            shown = "not checked" if value in (None, "/Off", "") else "checked"
+        elif isinstance(value, list):
+            shown = ", ".join(_clean(str(v)) for v in value) or "empty"
+        else:
+            shown = _clean(str(value)) if value not in (None, "") else "empty"
+        if label:
+            said.append(f"{label}: {shown}"[:1000])
+    return said
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -196,6 +365,20 @@ def _remove_furniture(pages: list[list[Line]]) -> list[str]:
     # or on a few pages with a number that counts up with them (a chapter's running head).
     needed = max(2, math.ceil(0.3 * len(pages)))
     furniture = {key for key, found in seen.items() if len(found) >= needed or _counts_pages(found)}
+    # Marks anywhere on the page that repeat at the same place on most pages: printers' ruler
+    # digits, crop-mark labels, a slug in the margin.
+    placed: Counter[tuple[str, int, int]] = Counter()
+    alone = [{id(ln) for ln in lines if len(ln.text) <= 16 and _stands_alone(ln, lines)} for lines in pages]
+    for lines, ids in zip(pages, alone):
+        placed.update({(_mask(ln.text), round(ln.x0 / 4), round(ln.y / 4)) for ln in lines if id(ln) in ids})
+    marks = {key for key, count in placed.items() if count >= max(3, needed)}
+    marked = 0
+    if marks:
+        for lines, ids in zip(pages, alone):
+            kept = [ln for ln in lines if id(ln) not in ids
+                    or (_mask(ln.text), round(ln.x0 / 4), round(ln.y / 4)) not in marks]
+            marked += len(kept) < len(lines)
+            lines[:] = kept
     running = numbered_pages = 0
     for lines, (top, bottom, outer) in zip(pages, edges):
         page_numbers = {id(ln) for ln in outer if _PAGE_NUMBER.fullmatch(ln.text)}
@@ -211,7 +394,19 @@ def _remove_furniture(pages: list[list[Line]]) -> list[str]:
         notes.append(f"page numbers on {_plural(numbered_pages, 'page')}")
     if numbered:
         notes.append(f"line numbers on {_plural(numbered, 'page')}")
+    if marked:
+        notes.append(f"marks repeated at the same place on {_plural(marked, 'page')}")
     return notes
+
+
+def _stands_alone(line: Line, lines: list[Line]) -> bool:
+    """Whether no other line sits just above or below this one, overlapping it: a mark, not
+    the last words of a paragraph."""
+    for other in lines:
+        if other is not line and abs(other.y - line.y) < 1.6 * max(line.size, other.size) \
+                and other.x0 < line.x1 and line.x0 < other.x1:
+            return False
+    return True
 
 
 def _counts_pages(found: list[tuple[int, list[int]]]) -> bool:
@@ -325,16 +520,42 @@ def _strip_markers(text: str) -> tuple[str, int]:
     return _SUPERSCRIPT_MARKER.sub(superscript, text), count
 
 
-def _title(reader: Any, blocks: list[Block]) -> str | None:
-    """Metadata title if it says something, else the first top-level heading."""
+_IDENTIFIER = re.compile(r"^[\w.\-]+$")
+
+
+def plausible_title(title: str) -> bool:
+    """A metadata title worth showing: words, not a file name, a tool's default or an id."""
+    letters = sum(c.isalpha() for c in title)
+    if letters < 4 or _MEANINGLESS_TITLE.search(title):
+        return False
+    return not (_IDENTIFIER.match(title) and (any(c.isdigit() or c == "_" for c in title) or len(title) > 24))
+
+
+def _title(reader: Any, blocks: list[Block], first_page: list[Line], body: float) -> str | None:
+    """The metadata title when it is plausible, else the largest text on page 1 (its lines
+    joined), else the first top-level heading; never a fragment such as a drop cap."""
     try:
         raw = reader.metadata.title if reader.metadata else None
     except Exception:  # a broken Info dictionary is no reason to lose the document
         raw = None
     title = _clean(str(raw)) if raw else ""
-    if len(title) >= 3 and re.search(r"[^\W\d_]{2}", title) and not _MEANINGLESS_TITLE.search(title):
+    if plausible_title(title):
         return title
+    sizes = sorted({round(ln.size, 1) for ln in first_page if sum(c.isalpha() for c in ln.text) >= 2}, reverse=True)
+    for size in [size for size in sizes[:3] if size >= 1.15 * body]:  # set larger than the text
+        biggest = [ln for ln in sorted(first_page, key=lambda ln: -ln.y) if round(ln.size, 1) == size]
+        # consecutive lines of that size, from the top one down
+        run = [biggest[0]]
+        for ln in biggest[1:]:
+            if run[-1].y - ln.y > 2.2 * size:
+                break
+            run.append(ln)
+        text = " ".join(ln.text for ln in run)
+        if sum(c.isalpha() for c in text) >= 4 and len(text) <= 250:
+            return text
     levels = [b.level for b in blocks if b.kind == "heading" and b.level is not None]
-    if not levels:
+    candidates = [b.text for b in blocks if b.kind == "heading" and sum(c.isalpha() for c in b.text) >= 4]
+    if not levels or not candidates:
         return None
-    return next(b.text for b in blocks if b.kind == "heading" and b.level == min(levels))
+    return next((b.text for b in blocks if b.kind == "heading" and b.level == min(levels)
+                 and sum(c.isalpha() for c in b.text) >= 4), candidates[0])

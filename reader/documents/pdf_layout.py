@@ -16,7 +16,7 @@ _SUPERSCRIPTS = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u207
 _NUMBER = re.compile(r"\d{1,3}")
 _MARKER = re.compile(r"[0-9\u00b9\u00b2\u00b3\u2070\u2074-\u2079*\u2020\u2021]{1,3}")
 UNIT_BEFORE = re.compile(r"(?:\b[kcmd]?m|\bft|\bin|\bmi|\byd)$")  # km², m³: powers, not notes
-_SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
+SENTENCE_END = _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 _BOLD = ("Bold", "Black", "Heavy", "Semibold", "Demi")
 _BULLET = re.compile("[\u2022\u25e6\u25aa\u25cf\u2023\u2219\u25a0]\\s")
 _ITEM = re.compile(r"(?:[\u2022\u25e6\u25aa\u25cf\u2023\u2219\u25a0\u2013-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
@@ -34,6 +34,9 @@ class Line:
     x1: float = 0.0  # estimated right end
     page: int = 0
     leader: bool = False  # had dot leaders: a contents or table entry, a block of its own
+    # (x, text) of each cell where the line's runs stand apart (a table row); one cell otherwise
+    cells: list[tuple[float, str]] = field(default_factory=list)
+    figure: bool = False  # drawn over a placed image: figure text, not the reading flow
 
     @property
     def top(self) -> float:
@@ -56,6 +59,7 @@ class _Builder:
     _font_size: float = 0.0
     _shown: tuple[str, float, float] = ("", 0.0, 0.0)  # last text shown: raw text, size, y
     _pending: list[list[Any]] = field(default_factory=list)  # [word before, number, word after, tries]
+    images: list[tuple[float, float, float, float]] = field(default_factory=list)  # placed pictures
 
     def operator(self, op: bytes, operands: list[Any], cm: list[float], tm: list[float]) -> None:
         """Watch text-showing operators for note numbers set small in the same font.
@@ -63,6 +67,13 @@ class _Builder:
         pypdf merges such a number into the text of its line when only the text matrix
         shrinks it, so its size never reaches the text visitor: note it here, drop it there.
         """
+        if op == b"Do":
+            # An image is the unit square scaled by the current matrix; a form is mostly not
+            # (its own box), and a placement under 30 points is an icon or a rule.
+            x0, y0, w, h = cm[4], cm[5], cm[0], cm[3]
+            if abs(w) >= 30 and abs(h) >= 30 and abs(cm[1]) < 1e-6 and abs(cm[2]) < 1e-6:
+                self.images.append((min(x0, x0 + w), min(y0, y0 + h), max(x0, x0 + w), max(y0, y0 + h)))
+            return
         if op == b"Tf" and len(operands) > 1 and isinstance(operands[1], (int, float)):
             self._font_size = float(operands[1])
         if op not in (b"Tj", b"TJ", b"'", b'"') or not operands:
@@ -161,7 +172,24 @@ class _Builder:
         x1 = first[1] + estimate_width(text, size)
         for part in parts:
             x1 = max(x1, part[1] + estimate_width(part[0], part[3]))
-        self.lines.append(Line(text=text, x0=first[1], y=first[2], size=size, bold=bold, x1=x1))
+        self.lines.append(Line(text=text, x0=first[1], y=first[2], size=size, bold=bold, x1=x1,
+                               cells=_cells(parts)))
+
+
+def _cells(parts: list[tuple[str, float, float, float, bool]]) -> list[tuple[float, str]]:
+    """The runs of a line grouped into cells: a new cell where a run starts well after the
+    previous one's (estimated) end, as table columns do."""
+    cells: list[list[Any]] = []
+    end = -1e9
+    for text, x, _y, size, _bold in parts:
+        if not text.strip():
+            continue
+        if not cells or x > end + 1.2 * size:
+            cells.append([x, text])
+        else:
+            cells[-1][1] += text
+        end = max(end, x + estimate_width(text, size))
+    return [(float(x), " ".join(t.split())) for x, t in cells]
 
 
 def estimate_width(text: str, size: float) -> float:
@@ -190,6 +218,17 @@ def page_lines(page: Any) -> tuple[list[Line], int]:
     # Upright text only: rotated margin stamps are not part of the reading flow.
     page.extract_text(visitor_text=visit, visitor_operand_before=builder.operator, orientations=(0,))
     builder.close()
+    try:
+        box = page.mediabox
+        area = abs(float(box.width) * float(box.height)) or 1.0
+    except Exception:  # no usable page size: every picture counts
+        area = float("inf")
+    # A picture covering half the page or more is a scan or a background, whose text layer
+    # (OCR's) is the page's text; smaller pictures are figures.
+    figures = [r for r in builder.images if (r[2] - r[0]) * (r[3] - r[1]) < 0.5 * area]
+    for line in builder.lines:
+        middle = (line.x0 + line.x1) / 2
+        line.figure = any(a <= middle <= c and b <= line.y <= d for a, b, c, d in figures)
     if builder.lines:
         return builder.lines, builder.markers
     # No upright text at all (a page drawn turned): keep pypdf's stream order, one column.
