@@ -50,6 +50,12 @@ export class Player {
       inDeck: (url) => this.decks.some((d) => d.src === url),
       onDrop: (p) => { for (const i of [0, 1]) if (this.deckPos[i] === p) this.deckPos[i] = -1; },
       onFallback: () => view.announce("The chosen voice is not available now: reading with the offline voice."),
+      onRefined: (p, entry) => {
+        // The aligner's timings replace the first estimate of the sentence being read.
+        if (this.pos === p && this.spans[p]?.classList.contains("current") && this.state !== "stopped") {
+          this.words.prepare(this.spans[p], entry.words, !this.decks[this.active].paused);
+        }
+      },
     });
     this.words = new WordHighlighter(() => this.decks[this.active].currentTime);
     this.wake = new AudioWake();

@@ -6,8 +6,9 @@ export class SentenceAudio {
   // key(): what the audio depends on (voice and style): entries for another key are stale;
   // inDeck(url): an audio element still uses this URL (it is revoked later, see release);
   // onDrop(p): sentence p's audio is gone; onFallback(): the server read with another voice.
-  constructor({ urlFor, key, inDeck, onDrop, onFallback }) {
-    Object.assign(this, { urlFor, key, inDeck, onDrop, onFallback });
+  // onRefined(p, entry): better word timings of sentence p arrived after a first estimate.
+  constructor({ urlFor, key, inDeck, onDrop, onFallback, onRefined }) {
+    Object.assign(this, { urlFor, key, inDeck, onDrop, onFallback, onRefined });
     this.entries = new Map(); // p -> {key, promise, url, words, duration, controller}
     this.durations = new Map(); // p -> seconds at 1x, kept after the audio is dropped
     this.fallbackNoticed = "";
@@ -31,6 +32,15 @@ export class SentenceAudio {
       fresh.wordsReady = this.timings(p, controller.signal).then((timings) => {
         fresh.words = timings.words;
         if (!fresh.duration && timings.duration) fresh.duration = timings.duration;
+        if (timings.estimated) {
+          // A first estimate, there when the audio starts; the aligner's timings follow.
+          fresh.refined = this.timings(p, controller.signal, true).then((better) => {
+            if (better.words.length && !better.estimated) {
+              fresh.words = better.words;
+              this.onRefined?.(p, fresh);
+            }
+          });
+        }
         return fresh;
       });
       const response = await fetchPatiently(this.urlFor(p, "speech"), controller.signal).catch((err) => {
@@ -54,13 +64,15 @@ export class SentenceAudio {
     return fresh.promise;
   }
 
-  async timings(p, signal) {
+  async timings(p, signal, refined = false) {
     // Word timings are a bonus: any failure just means no word highlight.
     try {
-      const response = await fetchPatiently(this.urlFor(p, "timings"), signal);
+      const url = this.urlFor(p, "timings") + (refined ? "&refined=1" : "");
+      const response = await fetchPatiently(url, signal);
       if (!response.ok) return { words: [] };
       const body = await response.json();
-      return { words: Array.isArray(body.words) ? body.words : [], duration: Number(body.duration) || 0 };
+      return { words: Array.isArray(body.words) ? body.words : [], duration: Number(body.duration) || 0,
+        estimated: body.estimated === true };
     } catch {
       return { words: [] };
     }

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .base import ESPEAK_LOCK, Capabilities, Speech, Voice
+from .phoneme_timing import phoneme_times, word_timings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -31,13 +32,16 @@ class PiperSynthesizer:
         self.config_path = config_path or model_path + ".json"
         self.voice_name = Path(model_path).name.removesuffix(".onnx")
         self.model = f"piper/{self.voice_name}"
-        # This voice model has no duration output, so Piper gives no word timings of its own: the
-        # local Whisper times the words once, after the audio is cached. Its noise makes every
-        # synthesis a little different. Memory grows faster than linearly with an unpunctuated
-        # run (0.7 GB at 100 words), hence small units.
+        # The model is patched in memory (with onnx) to say how many samples each phoneme got,
+        # so the words are timed the moment the audio is made (phoneme_timing). Without onnx,
+        # or for a model that cannot be patched, the local Whisper times the words after the
+        # audio is cached ("aligned"). Its noise makes every synthesis a little different.
+        # Memory grows faster than linearly with an unpunctuated run (0.7 GB at 100 words),
+        # hence small units.
         self.capabilities = Capabilities(word_timings="aligned", languages=(self._language(),), speed=True,
                                          unit_chars=360, unit_words=40)
         self.threads = threads  # ONNX runtime threads (0: its default, every core)
+        self.timed = False  # the loaded model reports each phoneme's duration
         self._voice: Any = None
         self._load_lock = threading.Lock()
 
@@ -48,10 +52,7 @@ class PiperSynthesizer:
                     from piper import PiperVoice
 
                     LOGGER.info("loading Piper voice %s", self.voice_name)
-                    if self.threads <= 0:
-                        self._voice = PiperVoice.load(self.model_path, self.config_path)
-                    else:
-                        self._voice = self._load_with_threads(PiperVoice)
+                    self._voice = self._load_with_threads(PiperVoice)
         return self._voice
 
     def _load_with_threads(self, voice_class: Any) -> Any:
@@ -62,12 +63,23 @@ class PiperSynthesizer:
         from piper.config import PiperConfig
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
+        if self.threads > 0:
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
         with open(self.config_path, encoding="utf-8") as fh:
             config = PiperConfig.from_dict(json.load(fh))
-        session = onnxruntime.InferenceSession(self.model_path, sess_options=options,
-                                               providers=["CPUExecutionProvider"])
+        model: str | bytes = self.model_path
+        try:
+            import onnx
+            from piper.patch_voice_with_alignment import add_alignment_output
+
+            graph = onnx.load(self.model_path)
+            add_alignment_output(graph)
+            model = graph.SerializeToString()
+            self.timed = True
+        except (ImportError, ValueError) as exc:  # no onnx, or a model without the durations tensor
+            LOGGER.info("Piper gives no phoneme durations (%s): Whisper will time the words", type(exc).__name__)
+        session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
         return voice_class(session=session, config=config)
 
     def _language(self) -> str:
@@ -107,16 +119,45 @@ class PiperSynthesizer:
 
             base = float(piper_voice.config.length_scale or 1.0)
             config = SynthesisConfig(length_scale=base / min(max(speed, 0.25), 4.0))
+        times: list[tuple[str, int, int]] | None = [] if self.timed else None
+        done = len(parts[0])
         for sentence_phonemes in phonemes:
             if not sentence_phonemes:
                 continue
             ids = piper_voice.phonemes_to_ids(sentence_phonemes)
-            audio = piper_voice.phoneme_ids_to_audio(ids, config)
-            if isinstance(audio, tuple):  # (audio, alignments) in some versions
-                audio = audio[0]
+            audio = piper_voice.phoneme_ids_to_audio(ids, config, include_alignments=self.timed)
+            per_id = None
+            if isinstance(audio, tuple):  # (audio, samples per phoneme id)
+                audio, per_id = audio
+            if times is not None and per_id is not None and len(per_id) == len(ids):
+                times += phoneme_times(sentence_phonemes, np.asarray(per_id), piper_voice.config.phoneme_id_map,
+                                       done)
+                times.append((" ", done, done))
+            else:
+                times = None
             audio = np.asarray(audio, dtype=np.float32)
+            done += len(audio)
             # Peak-normalise each sentence as Piper itself does, with a little headroom.
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             audio = audio * (0.95 / peak) if peak > 1e-8 else np.zeros_like(audio)
             parts.append(np.clip(audio * 32767.0, -32768, 32767).astype(np.int16))
-        return Speech(samples=np.concatenate(parts), sample_rate=rate)
+        samples = np.concatenate(parts)
+        words = self._words(piper_voice, text, times, rate) if times else ()
+        return Speech(samples=samples, sample_rate=rate, words=words)
+
+    def count_phonemes(self, word: str) -> int:
+        """How many sounds the voice's phonemiser makes of `word` (stress and pauses aside)."""
+        piper_voice = self._loaded()
+        with ESPEAK_LOCK:
+            said = piper_voice.phonemize(word)
+        return sum(1 for sentence in said for p in sentence if p not in "ˈˌ ,.!?;:-'\"")
+
+    def _words(self, piper_voice: Any, text: str, times: list[tuple[str, int, int]], rate: int) -> tuple[Any, ...]:
+        """Word timings of `text` from the phoneme durations (each word's phonemes counted alone)."""
+        from .espeak import word_spans
+
+        try:
+            return word_timings(text, word_spans(text), times, rate, self.count_phonemes)
+        except Exception as exc:  # timings are a nicety: the audio stands without them
+            LOGGER.warning("phoneme timings failed: %s", type(exc).__name__)
+            return ()

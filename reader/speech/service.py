@@ -265,7 +265,7 @@ class SpeechService:
                 self.metrics.synthesised(synth.name, chars)
             if caps.remote and self.budget is not None:
                 self.budget.spend(req.client, chars)
-            if aligned and req.timings:
+            if aligned and req.timings and not made.words:  # Piper times its own words; others wait for Whisper
                 self._align_later(key, made.audio, spec.name, text.text, voice.language)
 
         if caps.streams and req.stream:
@@ -355,9 +355,12 @@ class SpeechService:
 
     # -- word timings ----------------------------------------------------------------------
 
-    def timings(self, req: SpeechRequest) -> tuple[Spoken, list[tuple[int, int, float, float]]]:
-        """The audio's entry and its word timings as spans of the written text: the engine's own,
-        or the local Whisper's; several spoken words for one written token are one highlight."""
+    def timings(self, req: SpeechRequest, *, wait: bool = False
+                ) -> tuple[Spoken, list[tuple[int, int, float, float]], bool]:
+        """The audio's entry, its word timings as spans of the written text, and whether they are
+        a first estimate: the engine's own timings, or the local Whisper's once it has run; until
+        then (unless `wait`) an estimate from the audio's silences, made at once, while Whisper
+        runs in the background. Several spoken words for one written token are one highlight."""
         synth, voice = self.resolve(req.voice)
         if synth.capabilities.streams and self._cooling_down(synth.name) is None:
             # The browser asks for audio and timings at once: let the audio request start its
@@ -369,10 +372,31 @@ class SpeechService:
         spoken = self.speak(replace(req, stream=False, timings=False))
         assert spoken.entry is not None
         words: Words = spoken.entry.words
+        estimated = False
         if not words and spoken.aligned and self.aligner is not None:
-            words = self.aligner.words(spoken.key, spoken.entry.audio, audio.get_format(req.format).name,
-                                       spoken.text.text, language=self.resolve(spoken.voice)[1].language)
-        return spoken, source_words(spoken.text, words)
+            fmt, language = audio.get_format(req.format).name, self.resolve(spoken.voice)[1].language
+            found = self.aligner.refined(spoken.key)
+            if found is not None:
+                words = found
+            elif wait:
+                words = self.aligner.words(spoken.key, spoken.entry.audio, fmt, spoken.text.text, language=language)
+            else:
+                weigh = self._phoneme_weigher(language)
+                words, estimated = self.aligner.estimated(spoken.entry.audio, fmt, spoken.text.text, weigh), True
+                self._align_later(spoken.key, spoken.entry.audio, fmt, spoken.text.text, language)
+        return spoken, source_words(spoken.text, words), estimated
+
+    def _phoneme_weigher(self, language: str | None) -> Callable[[str], float] | None:
+        """A word's length in phonemes, by Piper's phonemiser when it speaks `language`: what the
+        estimate shares a sentence's time by (letters otherwise)."""
+        piper = self.synthesizers.get("piper")
+        count = getattr(piper, "count_phonemes", None)
+        spoken = getattr(piper, "capabilities", None)
+        if count is None or spoken is None or not language:
+            return None
+        if language.split("-")[0].lower() not in {lang.split("-")[0].lower() for lang in spoken.languages}:
+            return None
+        return lambda word: 1.0 + count(word)
 
     def speak_key(self, req: SpeechRequest) -> str:
         """The cache key `req` would be stored under (no synthesis)."""

@@ -182,13 +182,17 @@ def sentence_speech(doc_id: str, n: int) -> Any:
 
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/timings")
 def sentence_timings(doc_id: str, n: int) -> Any:
-    """Word timings as offsets into the sentence text, where the engine gives them."""
+    """Word timings as offsets into the sentence text: the engine's own, the aligner's, or at
+    once a first estimate ("estimated": true) that ?refined=1 replaces once the aligner has run."""
     speech = services().speech
     req = _sentence_request(doc_id, n)
-    result, timings = speech.timings(req)
+    result, timings, estimated = speech.timings(req, wait=request.args.get("refined") == "1")
     assert result.entry is not None
     words = [{"start": s, "end": e, "t0": round(t0, 3), "t1": round(t1, 3)} for s, e, t0, t1 in timings]
-    resp = jsonify({"duration": round(result.entry.duration, 3), "words": words, "voice": result.voice})
+    resp = jsonify({"duration": round(result.entry.duration, 3), "words": words, "voice": result.voice,
+                    "estimated": estimated})
+    if estimated:
+        resp.headers["Cache-Control"] = "no-store"  # better timings follow
     resp.headers["X-Reader-Cache"] = "hit" if result.hit else "miss"
     if result.fallback:
         resp.headers["X-Reader-Fallback"] = result.fallback
