@@ -162,8 +162,9 @@ def test_timings_from_espeak_map_onto_the_sentence_words(client: Any) -> None:
     assert times[-1][1] <= body["duration"] + 0.05
 
 
-def test_timings_for_piper_come_from_whisper(client: Any) -> None:
-    """Piper gives no timings of its own: the local Whisper times its words once."""
+def test_timings_for_piper_map_onto_the_written_words(client: Any) -> None:
+    """Piper times its spoken words from its phoneme durations; they map back onto the
+    written words, numbers and abbreviations read as several words included."""
     doc = create(client, "The quick brown fox jumps over the lazy dog. It cost $3,497 on Oct. 5.")
     for n, expected in [(0, ["The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]),
                         (1, ["It", "cost", "$3,497", "on", "Oct.", "5"])]:
