@@ -66,6 +66,7 @@ eval: $(VENV)/.installed-test
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/spoken.py
+	$(BIN)/python bench/word_timing.py
 	$(BIN)/reader eval dictation ../shared/eval/speech --noise white,babble --snr 20,10,5,0 --out artifacts/eval -q
 	$(BIN)/reader eval voices --out artifacts/eval -q
 	$(BIN)/reader eval cost --out artifacts/eval -q
@@ -78,6 +79,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/cloud.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/narration.py
+	$(BIN)/python bench/word_timing.py
 	$(BIN)/python bench/nginx.py
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/kokoro.py
