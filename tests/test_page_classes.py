@@ -49,6 +49,20 @@ def test_empty_markup_inside_a_paragraph_loses_nothing(markup: str, mode: str) -
     assert WHOLE in got, got[:3]
 
 
+@pytest.mark.parametrize("broken", [
+    "<p hidden>A paragraph left open and hidden",  # a browser closes it at <main>
+    "<p class='lede'>A paragraph left open",
+    "<svg viewBox='0 0 10 10'><text>icon",  # a drawing left open: a browser leaves it at <p>
+    "<math><mi>x</mi>",
+])
+def test_markup_left_open_does_not_swallow_what_a_browser_shows(broken: str) -> None:
+    html = page(f"<p>{WHOLE}</p>").replace("<main>", broken + "<main>")
+    for mode in ("article", "page"):
+        got = texts(html, mode=mode)
+        assert WHOLE in got and "Paragraph 5" in " ".join(got), (mode, got[:3])
+        assert not any("hidden" in t for t in got)
+
+
 @pytest.mark.parametrize("head", [
     "<noscript><div class='warning'>Please turn on JavaScript</noscript>",
     "<noscript><div><p>Enable scripts <img src='x.gif'></noscript>",

@@ -29,6 +29,15 @@ _INVISIBLE_TAGS = ("script", "style", "template", "noscript", "head", "svg", "ma
 # Read as markup by libxml2 (a browser with scripting reads <noscript> as raw text), so an
 # unclosed <div> inside one swallows the rest of the page. Nobody sees them: cut them as text.
 _RAW_OPEN = re.compile(r"<(noscript|template)\b", re.I)
+# libxml2 parses HTML4: an open <p> swallows the HTML5 sections after it, where a browser closes
+# the paragraph; so a paragraph left open (a hidden one included) must not take them in.
+_CLOSES_P = re.compile(r"(?=<(?:main|article|section|header|footer|nav|aside|figure|figcaption|details|dialog"
+                       r"|hgroup|menu|search|summary)\b)", re.I)
+# And inside <svg> or <math> it keeps HTML that a browser takes out of the drawing: an unclosed
+# drawing swallows the page after it.
+_FOREIGN_OPEN = re.compile(r"<(svg|math)\b", re.I)
+_BREAKS_OUT = re.compile(r"<(?:p|div|h[1-6]|ul|ol|dl|table|blockquote|pre|main|article|section|header|footer|nav"
+                         r"|aside|body|hr|li)\b", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _CODE_CLASS = re.compile(r"\b(?:code|highlight|sourceCode|language-|lang-|hljs|prettyprint|syntax)", re.I)
 _ALT_JUNK = re.compile(r"^(?:image|img|photo|picture|icon|logo|spacer|graphic|thumbnail|banner|avatar)?"
@@ -118,7 +127,7 @@ def parse(text: str) -> HtmlElement:
     """Text -> lxml tree, forgiving the faults libxml2 trips on."""
     from trafilatura.utils import load_html
 
-    text = _cut_raw_invisible(text)
+    text = _close_foreign(_CLOSES_P.sub("</p>", _cut_raw_invisible(text)))
     tree = load_html(text if "<html" in text[:2000].lower() else f"<html><body>{text}</body></html>")
     if tree is None:
         raise Unprocessable("This page has no HTML that can be read.")
@@ -140,6 +149,28 @@ def _cut_raw_invisible(text: str) -> str:
             break  # never closed: leave the rest to the parser
         out += [text[pos:m.start()], " "]
         pos = close + 1
+    return "".join(out) + text[pos:] if out else text
+
+
+def _close_foreign(text: str) -> str:
+    """Close an <svg> or <math> before the first HTML block inside it, as browsers do."""
+    if not _FOREIGN_OPEN.search(text):
+        return text
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    for m in _FOREIGN_OPEN.finditer(text):
+        if m.start() < pos:
+            continue
+        name = m.group(1).lower()
+        end = lower.find(f"</{name}", m.end())
+        breaks = _BREAKS_OUT.search(text, m.end(), end if end >= 0 else len(text))
+        if breaks is None:
+            continue
+        if "<foreignobject" in lower[m.end():breaks.start()]:
+            continue  # HTML inside a drawing, where it belongs
+        out += [text[pos:breaks.start()], f"</{name}>"]
+        pos = breaks.start()
     return "".join(out) + text[pos:] if out else text
 
 
