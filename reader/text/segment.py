@@ -168,6 +168,7 @@ def _period_ends(text: str, s: int, i: int, c: str, word: str, sent_start: int, 
     return True
 
 
+_NUMBER_BEFORE = re.compile(r"\d\s*\Z")
 _NAME_BANG = re.compile(r"\w[,;:]?\s+[A-Z][\w'&-]*\Z")
 
 
@@ -179,6 +180,10 @@ def _ends_before_lower(text: str, s: int, i: int, words: _Words) -> bool:
         return False  # "approx. five", "at 3 a.m. and", "pears, etc. and"
     if len(token) == 1 and token.isalpha() or _MULTI.match(token):
         return False  # initials and dotted abbreviations: "J. r", "e.g. the", "U.S. officials"
+    if low in words.numeric and text.startswith(" of ", i + 1):
+        return False  # "the no. of cases"
+    if low == "in" and _NUMBER_BEFORE.search(text, max(0, s - 12), s):
+        return False  # "a 12 in. pipe"
     return not token.endswith(("-", "/"))
 
 
