@@ -173,6 +173,11 @@ class ReaderView {
     if (p <= 0) return null;
     $("resume-n").textContent = String(p + 1);
     $("resume").hidden = false;
+    // The player shows where reading stopped, and Play (or Alt+P) continues from there; the
+    // offer is announced once, as the page opens.
+    this.player.pos = p;
+    this.position(false);
+    this.announce(`Last time you stopped at sentence ${p + 1} of ${this.spans.length}. Play continues from there.`);
     $("resume-continue").addEventListener("click", () => {
       this.resumeDone();
       this.announce("Playing.");
