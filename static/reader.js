@@ -58,6 +58,9 @@ function init(article) {
   player.applyRate();
   $("player").hidden = false;
   $("player-options").hidden = false;
+  // Wide screens have room for the voice and speed beside the text; on phones the panel
+  // starts closed, so the text starts near the top.
+  if (window.matchMedia("(min-width: 48em)").matches) $("player-options").open = true;
   watchPlayerHeight($("player"));
   view.position(false);
   const resumeAt = view.offerResume();

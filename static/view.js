@@ -18,10 +18,16 @@ export function createFollower({ player, backButton, fallbackFocus, reduceMotion
     return Math.max(0, player.getBoundingClientRect().bottom);
   }
 
+  // On phones and when zoomed in, the player sits at the bottom instead.
+  function bottomEdge() {
+    if (getComputedStyle(player).position !== "fixed") return window.innerHeight;
+    return Math.min(window.innerHeight, player.getBoundingClientRect().top);
+  }
+
   function inView(el, wholly) {
     const r = el.getBoundingClientRect();
     const top = topEdge();
-    const bottom = window.innerHeight;
+    const bottom = bottomEdge();
     if (!wholly) return r.bottom > top && r.top < bottom;
     if (r.height > bottom - top) return r.top >= top && r.top < (top + bottom) / 2;
     return r.top >= top && r.bottom <= bottom;

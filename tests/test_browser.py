@@ -102,10 +102,11 @@ def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]
 
     def open_page(
         width: int = 1280, theme: Theme | None = None, allow: tuple[str, ...] = (),
-        motion: Literal["reduce", "no-preference"] = "reduce",
+        motion: Literal["reduce", "no-preference"] = "reduce", height: int | None = None,
     ) -> Page:
+        size: ViewportSize = {"width": width, "height": height} if height else VIEWPORTS[width]
         context = browser.new_context(
-            viewport=VIEWPORTS[width], reduced_motion=motion,
+            viewport=size, reduced_motion=motion,
             color_scheme="light" if theme in (None, "light") else "dark",
         )
         contexts.append(context)
@@ -157,6 +158,12 @@ def open_text(page: Page, base_url: str, text: str) -> str:
     page.wait_for_url(re.compile(r"/read/[^/?#]+$"))
     wait_for_state(page, "idle")
     return page.url
+
+
+def open_options(page: Page) -> None:
+    """Opens the voice, speed and settings panel (closed on phones, open on wide screens)."""
+    if not page.evaluate("() => document.getElementById('player-options').open"):
+        page.click(".options-summary")
 
 
 def sentence_indexes(page: Page) -> list[str]:
@@ -283,6 +290,7 @@ def test_reader_has_no_axe_violations(
     wait_for_current(page, sentence_indexes(page)[0])
     page.click("#play-pause")  # pause, so the highlight holds still for axe
     wait_for_state(page, "paused")
+    open_options(page)
     page.click("#settings-toggle")
     for theme in THEMES:
         page.select_option("#pref-theme", theme)
@@ -320,6 +328,8 @@ def test_skipped_content_is_summarised(live_server: str, new_page: Callable[...,
     summary = page.locator("#skipped")
     assert summary.is_visible()
     assert page.get_by_role("heading", name="Not read aloud").is_visible()
+    assert not page.evaluate("() => document.getElementById('skipped').open")  # collapsed until asked
+    page.locator("#skipped > summary").click()
     items = summary.locator("li").all_inner_texts()
     assert "navigation" in items
     assert "1 code block" in items
@@ -345,6 +355,55 @@ def wait_for_status_text(page: Page, selector: str, text: str) -> None:
 # -- layout ---------------------------------------------------------------------------------
 
 
+LONG = "# Rivers of the north\n\n" + "\n\n".join(
+    f"Paragraph {n} tells of the rivers and the hills they run from. It has a second sentence too."
+    for n in range(1, 10))
+
+
+def test_the_text_comes_first_on_a_phone(live_server: str, new_page: Callable[..., Page]) -> None:
+    """At 390x844 the first paragraph starts above y=300: the player is a bar at the bottom,
+    voice, speed and settings are one closed panel. Axe-clean in every theme."""
+    for theme in THEMES:
+        page = new_page(390, theme)
+        open_text(page, live_server, LONG)
+        first = page.locator("#document p").first.bounding_box()
+        bar = page.locator("#player").bounding_box()
+        assert first is not None and bar is not None
+        assert first["y"] < 300, first
+        assert bar["y"] > 700 and bar["y"] + bar["height"] <= 845, bar  # where the thumb is
+        assert page.locator("#play-pause").is_visible() and not page.locator("#speed").is_visible()
+        check_axe(page, f"reader 390px {theme}, panel closed")
+        shoot(page, f"reader-390-{theme}-text-first")
+        open_options(page)
+        assert page.locator("#speed").is_visible()
+        check_axe(page, f"reader 390px {theme}, panel open")
+
+
+def test_the_player_and_the_sentence_stay_in_view_at_400_percent_zoom(
+    live_server: str, new_page: Callable[..., Page]
+) -> None:
+    """1280x844 at 400 % is 320x211 CSS pixels: while reading, the play/pause button and the
+    sentence being read are in view together, the sentence never under the player."""
+    page = new_page(320, height=211)
+    open_text(page, live_server, LONG)
+    page.evaluate("() => { const s = document.getElementById('speed'); s.value = '3';"
+                  " s.dispatchEvent(new Event('change')); }")
+    page.click("#play-pause")
+    indexes = sentence_indexes(page)
+    for i in (3, 6, 9, 12):
+        wait_for_current(page, indexes[i])
+        page.wait_for_timeout(400)  # the follower's scroll
+        button = page.locator("#play-pause").bounding_box()
+        bar = page.locator("#player").bounding_box()
+        current = page.locator(".sentence.current").bounding_box()
+        assert button and bar and current
+        assert button["y"] >= 0 and button["y"] + button["height"] <= 211, button
+        assert current["y"] >= 0 and current["y"] + current["height"] <= bar["y"] + 1, (i, current, bar)
+    shoot(page, "reader-320x211-reading")
+    page.click("#play-pause")
+    wait_for_state(page, "paused")
+
+
 @pytest.mark.parametrize("width", [390, 320])
 @pytest.mark.parametrize("which", ["home", "reader", "dictate"])
 def test_narrow_layout_reflows_with_large_targets(
@@ -360,6 +419,7 @@ def test_narrow_layout_reflows_with_large_targets(
         wait_for_dictation(page)
     else:
         open_text(page, live_server, STRUCTURED)
+        open_options(page)
         page.click("#settings-toggle")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     small = page.eval_on_selector_all(
