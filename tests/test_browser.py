@@ -323,7 +323,7 @@ def test_skipped_content_is_summarised(live_server: str, new_page: Callable[...,
     page = new_page()
     page.goto(live_server + "/")
     page.set_input_files("#file", str(html))
-    page.get_by_role("button", name="Open file").click()
+    page.get_by_role("button", name="Read aloud").click()
     page.wait_for_url(re.compile(r"/read/[^/?#]+$"))
     summary = page.locator("#skipped")
     assert summary.is_visible()
@@ -451,6 +451,34 @@ def test_form_error_is_shown_and_linked(live_server: str, new_page: Callable[...
     assert textarea.get_attribute("aria-invalid") == "true"
     assert page.title().startswith("Error")
     check_axe(page, "home page with an error")
+
+
+def test_one_way_in_a_dropped_file_and_an_address(
+    live_server: str, new_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    """One field takes a text or an address; a file dropped on the form is the one opened; the
+    page or main text choice waits behind "More choices". Axe-clean in every theme."""
+    for theme in THEMES:
+        page = new_page(theme=theme)
+        page.goto(live_server + "/")
+        assert page.locator("form").count() == 1
+        assert not page.locator("#mode").is_visible()  # behind the disclosure
+        check_axe(page, f"home, one way in, {theme}")
+        shoot(page, f"home-1280-{theme}-one-way-in")
+    page.get_by_text("More choices").click()
+    assert page.locator("#mode").is_visible()
+    # a file dropped anywhere on the form
+    note = tmp_path / "note.md"
+    note.write_text("# Dropped\n\nThis file was dropped on the form. It opens at once.", encoding="utf-8")
+    data = page.evaluate_handle(
+        """([name, text]) => { const dt = new DataTransfer();
+             dt.items.add(new File([text], name, { type: "text/markdown" })); return dt; }""",
+        ["note.md", note.read_text(encoding="utf-8")])
+    page.dispatch_event("#open-form", "drop", {"dataTransfer": data})
+    wait_for_status_text(page, "#open-status", "note.md chosen. Press Read aloud to open it.")
+    page.get_by_role("button", name="Read aloud").click()
+    page.wait_for_url(re.compile(r"/read/[^/?#]+$"))
+    assert "This file was dropped on the form." in page.locator("#document").inner_text()
 
 
 def test_paste_works_without_javascript(live_server: str, browser: Browser) -> None:

@@ -169,15 +169,38 @@ def field(html: str, name: str) -> str:
     return match.group(0)
 
 
-def test_home_page_offers_all_three_ways(client: Any) -> None:
+def test_home_page_has_one_way_in(client: Any) -> None:
+    """One form: one field for a web address or a text, a file, and the rest behind a disclosure."""
     html = client.get("/").get_data(as_text=True)
     assert "coming soon" not in html.lower()
-    for name in ("text", "url", "file"):
+    for name in ("text", "file"):
         tag = field(html, name)
         assert "disabled" not in tag
         assert re.search(rf'<label for="{name}">', html)
-    assert html.count("<form") == 3 and 'enctype="multipart/form-data"' in html
+    assert html.count("<form") == 1 and 'enctype="multipart/form-data"' in html
+    assert re.search(r"<details class=\"more-choices\">\s*<summary>More choices</summary>", html)
     assert "<script>" not in html and "style=" not in html
+
+
+@pytest.mark.parametrize(("value", "address"), [
+    ("https://example.org/a b", False), ("https://example.org/article?id=3", True), ("www.example.org", True),
+    ("example.org/news/today", True), ("Hello there. This is text.", False), ("word", False),
+    ("  https://example.org/x  \n", True), ("e.g. this", False), ("3.14", False),
+])
+def test_the_one_field_knows_an_address_from_a_text(value: str, address: bool) -> None:
+    from reader.web.pages import is_address
+
+    assert is_address(value) is address
+
+
+def test_an_address_in_the_one_field_opens_the_page(make_app: Any, server: LocalServer) -> None:
+    client = make_app(allow_private_urls=True).test_client()
+    resp = client.post("/", data={"text": f"  {server.base}/news  ", "mode": "article"})
+    assert resp.status_code == 303
+    assert "The harbour reopens" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    # a file chosen beside a text wins: the user picked it last
+    resp = upload(client, MARKDOWN, "list.md", path="/", text="")
+    assert resp.status_code == 303
 
 
 def test_home_page_url_form(make_app: Any, server: LocalServer) -> None:
@@ -196,23 +219,25 @@ def test_home_page_file_form(client: Any) -> None:
 
 def test_home_page_errors_keep_the_input(client: Any, server: LocalServer) -> None:
     address = server.base + "/news?a=1&b=2"
-    resp = client.post("/", data={"url": address, "mode": "page"})
+    resp = client.post("/", data={"text": address, "mode": "page"})
     assert resp.status_code == 403
     html = resp.get_data(as_text=True)
-    tag = field(html, "url")
-    assert 'value="' + address.replace("&", "&amp;") + '"' in tag
-    assert 'aria-invalid="true"' in tag and "url-error" in tag
-    assert re.search(r'id="url-error" role="alert">.*loopback', html)
-    assert re.search(r'<option value="page" selected>', html)
-    assert 'aria-invalid' not in field(html, "text")
+    tag = field(html, "text")
+    assert address.replace("&", "&amp;") + "</textarea>" in html
+    assert 'aria-invalid="true"' in tag and "text-error" in tag
+    assert re.search(r'id="text-error" role="alert">.*loopback', html)
+    assert re.search(r'<option value="page" selected>', html) and '<details class="more-choices" open>' in html
+    assert 'aria-invalid' not in field(html, "file")
 
     junk = upload(client, bytes(range(256)) * 40, "junk.pdf", path="/")
     assert junk.status_code == 415
     html = junk.get_data(as_text=True)
     assert 'aria-invalid="true"' in field(html, "file") and 'id="file-error" role="alert"' in html
 
-    empty = client.post("/", data={"url": "  "})
-    assert empty.status_code == 400 and 'id="url-error"' in empty.get_data(as_text=True)
+    empty = client.post("/", data={"text": "  "})
+    assert empty.status_code == 400 and 'id="text-error"' in empty.get_data(as_text=True)
+    legacy = client.post("/", data={"url": "  "})  # the old address form still gets its answer
+    assert legacy.status_code == 400 and 'id="text-error"' in legacy.get_data(as_text=True)
 
 
 def test_home_page_upload_over_the_limit(make_app: Any) -> None:

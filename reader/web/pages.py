@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
@@ -73,8 +74,18 @@ def create() -> Any:
     url = request.form.get("url", "").strip()
     mode = request.form.get("mode") or "article"
     upload = request.files.get("file")
-    # Which form was sent: the file and address forms carry their own field, the text form its text.
-    field = "file" if upload is not None or "file" in request.form else "url" if "url" in request.form else "text"
+    # One way in: a chosen file, else the one field holds a web address or a text. (A form with
+    # only a "url" or only a "file" field still works, as older pages and scripts post them.)
+    if upload is not None and upload.filename:
+        field = "file"
+    elif url or ("url" in request.form and "text" not in request.form):
+        field = "url"
+    elif is_address(text):
+        url, field = text.strip(), "url"
+    elif "text" not in request.form and (upload is not None or "file" in request.form):
+        field = "file"
+    else:
+        field = "text"
     try:
         if field == "file":
             if upload is None or not upload.filename:
@@ -94,14 +105,27 @@ def create() -> Any:
             doc, _ = ingest.from_url(svc.documents, address, settings=svc.settings, mode=mode,
                                      ocr=text_recognition(None))
         else:
+            if not text.strip():
+                raise BadRequest("Paste a web address or a text to read, or choose a file.")
             doc, _ = ingest.from_text(svc.documents, text, max_chars=svc.settings.max_text_chars)
     except ReaderError as exc:
         # Re-show the form with what the user gave intact: nothing typed is lost.
+        # The address and the text share one field, where the error is shown.
         return render_template(
-            "index.html", text=text, url=url, mode=mode, error=exc.detail, error_field=field,
-            max_text_chars=svc.settings.max_text_chars,
+            "index.html", text=text, url=url, mode=mode, error=exc.detail,
+            error_field="file" if field == "file" else "text", max_text_chars=svc.settings.max_text_chars,
         ), exc.status
     return redirect(url_for("pages.read", doc_id=doc.id), code=303)
+
+
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?:[/?#]\S*)?", re.I)
+
+
+def is_address(text: str) -> bool:
+    """Whether the one field holds a web address rather than a text: one token, no spaces,
+    that looks like https://…, www.… or a domain with a path ("example.org/page")."""
+    value = text.strip()
+    return 0 < len(value) <= 4000 and not any(c.isspace() for c in value) and bool(_ADDRESS.fullmatch(value))
 
 
 @bp.get("/read/<doc_id>")
