@@ -137,6 +137,7 @@ export class Player {
 
   async start(p, { isRetry = false, jump = false } = {}) {
     const myToken = ++this.token;
+    this.studyHold = false;
     for (const deck of this.decks) deck.pause();
     this.view.resumeDone();
     this.moveHighlight(p, { jump });
@@ -211,6 +212,14 @@ export class Player {
 
   // The current sentence ended: start the next one, from the idle deck if it is ready.
   advance() {
+    if (document.documentElement.dataset.study === "on" && this.pos + 1 < this.spans.length) {
+      // Study mode: stop after each sentence. Next goes on, Play hears it again, Previous goes back.
+      this.words.stop();
+      this.studyHold = true;
+      this.setState("paused");
+      this.view.announce(`End of sentence ${this.pos + 1}. Next sentence goes on; Play reads it again.`);
+      return;
+    }
     this.words.stop();
     const next = this.pos + 1;
     if (next >= this.spans.length) {
@@ -317,7 +326,7 @@ export class Player {
       this.view.announce(edgeMessage);
       return;
     }
-    if (this.state === "playing") {
+    if (this.state === "playing" || this.studyHold) {
       this.start(next, { jump: true });
       return;
     }

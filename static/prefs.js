@@ -1,4 +1,5 @@
-// Applies the saved display settings (theme, font, text size, spacing, line focus) to
+// Applies the saved display settings (theme, font, text size, spacing, tint, highlight,
+// line focus, ruler, study mode) to
 // <html> as data-* attributes before the first paint. A classic, blocking script on
 // purpose: a module runs only after parsing, and a dark-theme reader would see a white
 // flash. display.js writes the same key; the CSS does the rest.
@@ -10,7 +11,13 @@
     "text-size": ["125", "150", "175", "200", "250", "300"],
     "line-spacing": ["relaxed", "loose", "xloose"],
     "letter-spacing": ["wide", "wider"],
-    "line-focus": ["on"]
+    "line-focus": ["on"],
+    "word-spacing": ["wide", "wider"],
+    "tint": ["cream", "blue", "green", "grey"],
+    "highlight": ["underline", "box"],
+    "highlight-colour": ["blue", "green", "pink"],
+    "ruler": ["on"],
+    "study": ["on"]
   };
   var saved = {};
   try {

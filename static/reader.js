@@ -96,6 +96,7 @@ class ReaderView {
       player: $("player"), backButton: $("back-to-current"), fallbackFocus: playButton, reduceMotion,
     });
     this.lineFocus = createLineFocus(() => (spans.length && this.player ? spans[this.player.pos] : null));
+    this.ruler = createRuler($("reading-ruler"));
   }
 
   connect(player, choices) {
@@ -153,6 +154,7 @@ class ReaderView {
     this.position(false);
     this.follower.show(span, { jump });
     this.lineFocus.update();
+    this.ruler.onSentence(span);
     rememberPosition(this.player.docId, span.dataset.index, p);
   }
 
@@ -259,6 +261,32 @@ function watchPlayerHeight(player) {
   const update = () => root.style.setProperty("--player-height", `${player.offsetHeight}px`);
   update();
   if ("ResizeObserver" in window) new ResizeObserver(update).observe(player);
+}
+
+// The reading ruler (a reading setting): a band under the pointer, or, while the pointer is
+// still, on the first line of the sentence being read.
+function createRuler(band) {
+  let pointerAt = 0;
+  let sentence = null;
+  const on = () => root.dataset.ruler === "on";
+  const place = (y) => band.style.setProperty("top", `${Math.round(y)}px`);
+  const onLine = () => {
+    const line = sentence?.getClientRects()[0];
+    if (line) place(line.top + line.height / 2);
+  };
+  document.addEventListener("pointermove", (event) => {
+    if (!on() || event.pointerType === "touch") return;
+    pointerAt = performance.now();
+    place(event.clientY);
+  }, { passive: true });
+  window.addEventListener("scroll", () => { if (on() && performance.now() - pointerAt > 2000) onLine(); },
+    { passive: true });
+  return {
+    onSentence(span) {
+      sentence = span;
+      if (on() && performance.now() - pointerAt > 2000) onLine();
+    },
+  };
 }
 
 // Last: the classes above are not hoisted.

@@ -784,6 +784,87 @@ def test_resume_offers_to_continue(live_server: str, new_page: Callable[..., Pag
     wait_for_state(page, "paused")
 
 
+def open_reading_settings(page: Page) -> None:
+    open_options(page)
+    if page.get_attribute("#settings-toggle", "aria-expanded") != "true":
+        page.click("#settings-toggle")
+
+
+def test_reading_aids_apply_persist_and_stay_axe_clean(live_server: str, new_page: Callable[..., Page]) -> None:
+    """Word spacing, page tints, the highlight's style and colour and the reading ruler: each
+    applies, is remembered, and every colour and style is axe-clean in every theme."""
+    page = new_page()
+    open_text(page, live_server, STRUCTURED)
+    open_reading_settings(page)
+    before = page.evaluate("() => getComputedStyle(document.getElementById('document')).wordSpacing")
+    page.select_option("#pref-word", "wider")
+    after = page.evaluate("() => getComputedStyle(document.getElementById('document')).wordSpacing")
+    assert before != after and after.endswith("px") and float(after[:-2]) > 5, (before, after)
+    plain = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    page.select_option("#pref-tint", "cream")
+    assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") != plain
+    page.click("#play-pause")
+    wait_for_current(page, sentence_indexes(page)[0])
+    page.click("#play-pause")
+    wait_for_state(page, "paused")
+    current = ".sentence.current"
+    page.select_option("#pref-highlight", "underline")
+    style = page.eval_on_selector(current, "e => [getComputedStyle(e).backgroundColor, "
+                                  "getComputedStyle(e).textDecorationLine]")
+    assert style == ["rgba(0, 0, 0, 0)", "underline"], style
+    page.select_option("#pref-highlight", "box")
+    assert page.eval_on_selector(current, "e => getComputedStyle(e).outlineStyle") == "solid"
+    page.check("#pref-ruler")
+    page.mouse.move(400, 300)
+    ruler = page.locator("#reading-ruler").bounding_box()
+    assert ruler is not None and abs(ruler["y"] + ruler["height"] / 2 - 300) < 3
+    for theme in THEMES:
+        page.select_option("#pref-theme", theme)
+        for tint in ("", "blue", "green", "grey", "cream"):  # each tint, with the yellow highlight
+            page.select_option("#pref-tint", tint)
+            check_axe(page, f"reader {theme}, tint {tint or 'none'}")
+        for look in ("", "underline", "box"):  # each style in each colour
+            page.select_option("#pref-highlight", look)
+            for colour in ("blue", "green", "pink"):
+                page.select_option("#pref-highlight-colour", colour)
+                check_axe(page, f"reader {theme}, highlight {look or 'background'} {colour}")
+        shoot(page, f"reader-1280-{theme}-reading-aids")
+    page.reload()
+    wait_for_state(page, "idle")
+    saved = page.evaluate("() => ['word-spacing', 'tint', 'highlight', 'highlight-colour', 'ruler']"
+                          ".map(n => document.documentElement.getAttribute('data-' + n))")
+    assert saved == ["wider", "cream", "box", "pink", "on"], saved
+
+
+def test_study_mode_pauses_after_each_sentence(live_server: str, new_page: Callable[..., Page]) -> None:
+    """"Pause after each sentence": it stops at the end of each; Next goes on, Play reads the
+    same one again, Previous goes back."""
+    page = new_page()
+    open_text(page, live_server, FOUR_SENTENCES)
+    indexes = sentence_indexes(page)
+    open_reading_settings(page)
+    page.check("#pref-study")
+    page.click("#play-pause")
+    wait_for_current(page, indexes[0])
+    wait_for_state(page, "paused")
+    wait_for_status(page, "^End of sentence 1\\. Next sentence goes on; Play reads it again\\.$")
+    assert_one_current(page, indexes[0])
+    page.keyboard.press("Alt+Period")
+    wait_for_current(page, indexes[1])
+    wait_for_state(page, "playing")
+    wait_for_state(page, "paused")
+    wait_for_status(page, "^End of sentence 2")
+    page.keyboard.press("Alt+P")  # again
+    wait_for_state(page, "playing")
+    assert_one_current(page, indexes[1])
+    wait_for_state(page, "paused")
+    page.keyboard.press("Alt+Comma")
+    wait_for_current(page, indexes[0])
+    wait_for_state(page, "playing")
+    wait_for_state(page, "paused")
+    assert_one_current(page, indexes[0])
+
+
 def test_reading_settings_apply_and_persist(live_server: str, new_page: Callable[..., Page]) -> None:
     """Font (served from the server itself), size, spacing, theme and line focus."""
     page = new_page()
