@@ -17,7 +17,8 @@
     "highlight": ["underline", "box"],
     "highlight-colour": ["blue", "green", "pink"],
     "ruler": ["on"],
-    "study": ["on"]
+    "study": ["on"],
+    "syllables": ["on"]
   };
   var saved = {};
   try {

@@ -21,6 +21,7 @@
 import { Choices } from "./choices.js";
 import { initDescriptions } from "./described.js";
 import { initDisplay } from "./display.js";
+import { initSyllables } from "./syllables.js";
 import { initForget } from "./forget.js";
 import { initDownload } from "./narration.js";
 import { Player } from "./player.js";
@@ -68,12 +69,15 @@ function init(article) {
   if (new URLSearchParams(location.search).get("warm") !== "0") player.warm(resumeAt ?? 0);
   view.lineFocus.update();
   bindControls({ article, spans, player, view, choices, playButton });
+  const syllables = initSyllables({ article, docId: article.dataset.docId });
+  syllables.update();
   initDisplay({
     panel: $("display-settings"),
     toggle: $("settings-toggle"),
     reset: $("display-reset"),
     onChange: () => {
       view.lineFocus.update();
+      syllables.update();
       if (player.state !== "idle" && spans[player.pos]) view.follower.show(spans[player.pos]);
     },
   });

@@ -9,6 +9,7 @@ export class WordHighlighter {
     this.index = -1;
     this.frame = 0;
     this.span = null;
+    this.original = null;
   }
 
   // Word timings [{start, end, t0, t1}] as offsets into the span's text.
@@ -34,6 +35,8 @@ export class WordHighlighter {
     }
     if (at < text.length) fragment.append(text.slice(at));
     span.dataset.text = text;
+    // What the sentence holds besides its text (links, syllable marks) comes back afterwards.
+    this.original = Array.from(span.childNodes);
     span.replaceChildren(fragment);
     this.span = span;
     if (running) this.run();
@@ -65,9 +68,11 @@ export class WordHighlighter {
     this.index = -1;
     this.words = [];
     if (this.span && this.span.dataset.text !== undefined) {
-      this.span.textContent = this.span.dataset.text;
+      if (this.original) this.span.replaceChildren(...this.original);
+      else this.span.textContent = this.span.dataset.text;
       delete this.span.dataset.text;
     }
+    this.original = null;
     this.span = null;
   }
 }

@@ -323,3 +323,14 @@ def test_free_speech_is_rate_limited_per_client(make_app: Any) -> None:
     other = client.post("/api/speech", json={"text": "Hi.", "voice": "espeak:en-us"},
                         environ_base={"REMOTE_ADDR": "127.0.0.2"})
     assert other.status_code == 200  # another client has its own allowance
+
+
+def test_syllable_breaks_of_a_document(client: Any) -> None:
+    doc = create(client, "Reading syllables is helpful. Ok.")
+    body = client.get(f"/api/documents/{doc['id']}/syllables").get_json()
+    sentence = doc["sentences"][0]["text"]
+    cuts = body["sentences"]["0"]
+    marked = "".join(ch + ("·" if i + 1 in cuts else "") for i, ch in enumerate(sentence))
+    assert marked == "Read·ing syl·lables is help·ful."  # the hyphenation patterns keep 3 letters at the end
+    assert "1" not in body["sentences"]  # "Ok." has no word long enough
+    problem_of(client.get("/api/documents/000000000000000000000000/syllables"), 404)

@@ -836,6 +836,43 @@ def test_reading_aids_apply_persist_and_stay_axe_clean(live_server: str, new_pag
     assert saved == ["wider", "cream", "box", "pink", "on"], saved
 
 
+def test_syllable_marks_and_links_survive_reading(
+    live_server: str, new_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    """"Show syllables" marks the breaks without changing the text; the marks and the links in a
+    sentence are back once the word highlight has passed through it."""
+    html = tmp_path / "links.html"
+    html.write_text(
+        "<!doctype html><html lang='en'><head><title>Links</title></head><body><main><article>"
+        "<h1>Links</h1><p>Remarkable rivers are described in <a href='https://example.org/rivers'>this "
+        "wonderful article</a> today. Another sentence follows it.</p></article></main></body></html>",
+        encoding="utf-8")
+    page = new_page()
+    page.goto(live_server + "/")
+    page.set_input_files("#file", str(html))
+    page.get_by_role("button", name="Read aloud").click()
+    page.wait_for_url(re.compile(r"/read/[^/?#]+$"))
+    wait_for_state(page, "idle")
+    first = page.locator(".sentence", has_text="Remarkable")
+    text = first.inner_text()
+    open_reading_settings(page)
+    page.check("#pref-syllables")
+    page.wait_for_function("() => document.querySelectorAll('.syl').length > 3")
+    assert page.evaluate("() => document.querySelector('.syl') && "
+                         "getComputedStyle(document.querySelector('.syl'), '::before').content") == '"·"'
+    assert first.evaluate("e => e.textContent") == text  # the marks add no text
+    assert first.locator("a .syl").count() >= 1  # inside the link too
+    check_axe(page, "reader with syllable marks")
+    marks = first.locator(".syl").count()
+    first.locator("text=Remarkable").click()
+    wait_for_current(page, first.get_attribute("data-index") or "")
+    nxt = page.locator(".sentence", has_text="Another sentence")
+    wait_for_current(page, nxt.get_attribute("data-index") or "")
+    assert first.locator("a[href='https://example.org/rivers']").count() == 1
+    assert first.locator(".syl").count() == marks
+    page.click("#play-pause")
+
+
 def test_study_mode_pauses_after_each_sentence(live_server: str, new_page: Callable[..., Page]) -> None:
     """"Pause after each sentence": it stops at the end of each; Next goes on, Play reads the
     same one again, Previous goes back."""

@@ -201,6 +201,21 @@ def sentence_timings(doc_id: str, n: int) -> Any:
     return resp
 
 
+@bp.get("/api/documents/<doc_id>/syllables")
+def syllables(doc_id: str) -> Any:
+    """Where syllables break inside each sentence's words (pyphen's hyphenation points), as
+    offsets into the sentence text: {"sentences": {"0": [3, 9], ...}}. Words of languages
+    pyphen has no patterns for are left whole."""
+    from ..text.syllables import breaks
+
+    doc = services().documents.get(doc_id)
+    langs = {b.index: b.lang or doc.language for b in doc.blocks}
+    found = {str(s.index): cuts for s in doc.sentences if (cuts := breaks(s.text, langs.get(s.block, doc.language)))}
+    resp = jsonify({"sentences": found})
+    resp.headers["Cache-Control"] = "private, max-age=86400"  # a document's text never changes
+    return resp
+
+
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/spoken")
 def sentence_spoken(doc_id: str, n: int) -> Any:
     """What the engine is sent for a sentence, word by word, so operators can check it."""
