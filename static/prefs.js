@@ -7,7 +7,7 @@
   "use strict";
   var ALLOWED = {
     "theme": ["light", "dark", "contrast"],
-    "font": ["serif", "hyperlegible", "dyslexic"],
+    "font": ["system", "serif", "hyperlegible", "dyslexic"],
     "text-size": ["125", "150", "175", "200", "250", "300"],
     "line-spacing": ["relaxed", "loose", "xloose"],
     "letter-spacing": ["wide", "wider"],

@@ -911,7 +911,9 @@ def test_reading_settings_apply_and_persist(live_server: str, new_page: Callable
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
     size_before = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.document')).fontSize)")
-    page.select_option("#pref-font", "hyperlegible")
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.document')).fontFamily")\
+        .startswith('"Atkinson Hyperlegible"')  # the default
+    page.select_option("#pref-font", "dyslexic")
     page.select_option("#pref-size", "150")
     page.select_option("#pref-line", "loose")
     page.select_option("#pref-letter", "wider")
@@ -930,12 +932,12 @@ def test_reading_settings_apply_and_persist(live_server: str, new_page: Callable
     assert now["size"] == pytest.approx(size_before * 1.5, rel=0.01)
     assert now["line"] == pytest.approx(2.4, rel=0.02)
     assert now["letter"] == pytest.approx(0.12, rel=0.05)
-    assert now["font"].startswith('"Atkinson Hyperlegible"')
+    assert now["font"].startswith(('"OpenDyslexic"', 'OpenDyslexic,'))
     assert now["bg"] == "rgb(21, 23, 26)"
     page.keyboard.press("Alt+Period")
     # The mask is laid out on the next animation frame after the sentence moves: wait for it.
     page.locator(".focus-mask-below").wait_for(state="visible", timeout=10_000)
-    assert page.evaluate("() => document.fonts.load('1rem \"Atkinson Hyperlegible\"')"
+    assert page.evaluate("() => document.fonts.load('1rem \"OpenDyslexic\"')"
                          ".then(f => f.length > 0)")
 
     page.goto(url)  # a fresh load: prefs.js applies everything before the first paint
@@ -944,7 +946,7 @@ def test_reading_settings_apply_and_persist(live_server: str, new_page: Callable
     assert again["attrs"] == {**now["attrs"], "readerState": "idle"}
     assert again["size"] == now["size"]
     page.click("#settings-toggle")
-    assert page.input_value("#pref-font") == "hyperlegible"
+    assert page.input_value("#pref-font") == "dyslexic"
     assert page.is_checked("#pref-focus")
     page.click("#display-reset")
     assert "theme" not in page.evaluate("() => ({...document.documentElement.dataset})")
