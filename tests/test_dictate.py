@@ -113,6 +113,33 @@ def write_capture(samples: np.ndarray, path: Path) -> float:
     return LEAD + len(samples) / CAPTURE_RATE
 
 
+def clear_take(server: str) -> np.ndarray:
+    """Piper saying EMAIL_WORDS, at the capture rate: a take the server's Whisper hears right
+    after the browser's Opus compression. Piper's sampling noise makes each take different, and
+    now and then one is heard as "smith that example": these tests are about the page and its
+    protocol, so such a take is not used (up to four more are made)."""
+    from reader.audio import decode, encode
+
+    for ending in ("", ".", "!", " .", "?"):  # each text is a new take (the cache keys by text)
+        request = urllib.request.Request(
+            server + "/api/speech", data=json.dumps({"text": EMAIL_WORDS + ending, "format": "wav"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as resp:
+            samples = decode(resp.read(), rate=CAPTURE_RATE)
+        opus = encode((np.clip(samples, -1, 1) * 32767).astype(np.int16), CAPTURE_RATE, "opus")
+        boundary = "take"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"take.ogg\"\r\n"
+                "Content-Type: audio/ogg\r\n\r\n").encode() + opus + f"\r\n--{boundary}--\r\n".encode()
+        check = urllib.request.Request(server + "/api/transcriptions", data=body,
+                                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(check, timeout=120) as resp:
+            heard = json.loads(resp.read())["text"].lower()
+        if re.search(r"\bat\b", heard) and "smith" in heard:
+            return samples
+    return samples  # the last take: the test then says what was heard
+
+
 @pytest.fixture(scope="module")
 def wavs(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, float]]:
     """name -> (capture file, seconds until the speech ends)."""
@@ -122,13 +149,7 @@ def wavs(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tup
     out: dict[str, tuple[Path, float]] = {}
     human = SPEECH / speech_manifest()[HUMAN]["path"]
     out["human"] = folder / "human.wav", write_capture(decode(human.read_bytes(), rate=CAPTURE_RATE), folder / "human.wav")
-    request = urllib.request.Request(
-        server + "/api/speech", data=json.dumps({"text": EMAIL_WORDS, "format": "wav"}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as resp:
-        piper = resp.read()
-    out["email"] = folder / "email.wav", write_capture(decode(piper, rate=CAPTURE_RATE), folder / "email.wav")
+    out["email"] = folder / "email.wav", write_capture(clear_take(server), folder / "email.wav")
     silent = np.zeros(CAPTURE_RATE, dtype=np.float32)
     out["silent"] = folder / "silent.wav", write_capture(silent, folder / "silent.wav")
     return out
