@@ -234,7 +234,11 @@ def test_streamed_transcription_and_translation(client: openai.OpenAI, espeak: A
     from reader.text.language import identify
 
     found = identify(translated.text + " " + translated.text)
-    assert found is not None and found[0] == "en" and "morning" in translated.text.lower(), translated.text
+    # "Buenos días" comes out as "good morning" or, as literally, "good day(s)": both are English
+    # (Whisper's int8 run on several threads does not always pick the same one).
+    english = translated.text.lower()
+    assert found is not None and found[0] == "en", translated.text
+    assert ("morning" in english or "good day" in english) and "table" in english, translated.text
 
 
 def test_long_input_streams_from_the_first_unit(server: str) -> None:
