@@ -114,15 +114,17 @@ def write_capture(samples: np.ndarray, path: Path) -> float:
 
 
 def clear_take(server: str) -> np.ndarray:
-    """Piper saying EMAIL_WORDS, at the capture rate: a take the server's Whisper hears right
-    after the browser's Opus compression. Piper's sampling noise makes each take different, and
-    now and then one is heard as "smith that example": these tests are about the page and its
-    protocol, so such a take is not used (up to four more are made)."""
+    """A voice saying EMAIL_WORDS, at the capture rate: a take the server's Whisper hears right
+    after Opus compression. eSpeak NG's take comes first, as it is the same every time; Piper's
+    sampling noise makes each of its takes different, and now and then one was heard as "smith
+    that example". These tests are about the page and its protocol, so such a take is not used."""
     from reader.audio import decode, encode
 
-    for ending in ("", ".", "!", " .", "?"):  # each text is a new take (the cache keys by text)
+    takes = [("espeak:en-us", "")] + [("piper:en_US-joe-medium", e) for e in ("", ".", "!", " .")]
+    for voice, ending in takes:  # eSpeak's take is the same every time; each Piper text is a new take
         request = urllib.request.Request(
-            server + "/api/speech", data=json.dumps({"text": EMAIL_WORDS + ending, "format": "wav"}).encode(),
+            server + "/api/speech", data=json.dumps({"text": EMAIL_WORDS + ending, "format": "wav",
+                                                     "voice": voice}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=120) as resp:
