@@ -91,7 +91,7 @@ def epub_book(data: bytes) -> Book:
         if tree is None:
             continue
         chapter_lang = tree.get("lang") or tree.get("xml:lang")
-        page = html_document(etree.tostring(tree, encoding="utf-8"), mode="page")
+        page = html_document(etree.tostring(tree, encoding="utf-8"), mode="page", metadata=False)
         found = page.blocks
         images += page.images
         heading = package.titles.get(href)
@@ -239,7 +239,7 @@ def docx_book(data: bytes) -> Book:
         if len(lst) == 0:
             _drop_keep_tail(lst)
     _tables_as_rows(tree)
-    page = html_document(etree.tostring(tree, encoding="utf-8"), mode="page")
+    page = html_document(etree.tostring(tree, encoding="utf-8"), mode="page", metadata=False)
     if not page.blocks:
         raise Unprocessable("This Word file holds no text to read.")
     skipped = tuple(x for x in ((f"{notes} footnotes" if notes else ""),) if x)

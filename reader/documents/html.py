@@ -175,9 +175,10 @@ def _close_foreign(text: str) -> str:
 
 
 def html_document(data: bytes | str, *, mode: str = "article", http_charset: str | None = None,
-                  url: str | None = None) -> HtmlDocument:
+                  url: str | None = None, metadata: bool = True) -> HtmlDocument:
     """A page -> its blocks: the main content, or (mode="page") everything visible. `url`, where
-    the page came from, resolves its relative links (without it only absolute links are kept)."""
+    the page came from, resolves its relative links (without it only absolute links are kept).
+    `metadata=False` skips site, author and date (a book's chapters have none of their own)."""
     text = decode(data, http_charset) if isinstance(data, bytes) else data
     tree = parse(text)
     language = language_tag(tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
@@ -185,7 +186,7 @@ def html_document(data: bytes | str, *, mode: str = "article", http_charset: str
         meta = tree.find(".//meta[@http-equiv='content-language']")
         language = language_tag(meta.get("content", "").split(",")[0]) if meta is not None else None
     title = _title(tree)
-    about = _about(tree, url)
+    about: dict[str, str | None] = _about(tree, url) if metadata else dict.fromkeys(("site", "author", "published"))
     _drop_invisible(tree)
     if mode == "article":
         found = _article(tree, title, language, url, about)
