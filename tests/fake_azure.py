@@ -95,6 +95,7 @@ class FakeAzure:
         self.deployments = deployments
         self.chunk_size, self.chunk_delay, self.header_delay = chunk_size, chunk_delay, header_delay
         self.reject_containers = reject_containers
+        self.stream_fail_after: int | None = None  # a streamed transcription fails after this many deltas
         self.faults: deque[Fault] = deque()
         self.requests: list[Seen] = []
         self.first_byte_at: list[float] = []  # perf_counter when each speech body's first byte left
@@ -320,6 +321,33 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
                                               "unsupported", param="file"))
             samples = audio.decode(data)
             text = fake.transcribe(samples)
+            audio_tokens = int(len(samples) / audio.TRANSCRIBE_RATE * 10) + 1
+            text_tokens = max(len(text.split()), 1)
+            usage = {"type": "tokens", "input_tokens": audio_tokens, "output_tokens": text_tokens,
+                     "total_tokens": audio_tokens + text_tokens,
+                     "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0}}
+            if seen.fields.get("stream") == "true":
+                # Server-sent events, a delta per word as the service decodes, then the done event.
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("x-request-id", str(uuid.uuid4()))
+                self.end_headers()
+                pieces = [w if i == 0 else " " + w for i, w in enumerate(text.split())]
+                for i, piece in enumerate(pieces):
+                    if fake.stream_fail_after is not None and i == fake.stream_fail_after:
+                        error = {"error": {"message": "The server had an error.", "type": "server_error"}}
+                        self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
+                        self.wfile.flush()
+                        return
+                    event = {"type": "transcript.text.delta", "delta": piece}
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(fake.chunk_delay)
+                done = {"type": "transcript.text.done", "text": text, "usage": usage}
+                self.wfile.write(f"data: {json.dumps(done)}\n\n".encode())
+                self.wfile.flush()
+                self.close_connection = True
+                return
             if seen.fields.get("response_format") == "text":
                 out = (text + "\n").encode()
                 self.send_response(200)
@@ -328,12 +356,7 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(out)
                 return
-            audio_tokens = int(len(samples) / audio.TRANSCRIBE_RATE * 10) + 1
-            text_tokens = max(len(text.split()), 1)
-            self._json(200, {"text": text, "usage": {
-                "type": "tokens", "input_tokens": audio_tokens, "output_tokens": text_tokens,
-                "total_tokens": audio_tokens + text_tokens,
-                "input_token_details": {"audio_tokens": audio_tokens, "text_tokens": 0}}})
+            self._json(200, {"text": text, "usage": usage})
 
     return Handler
 

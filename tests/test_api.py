@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import re
 from typing import Any
 
 import numpy as np
@@ -334,3 +336,86 @@ def test_syllable_breaks_of_a_document(client: Any) -> None:
     assert marked == "Read·ing syl·lables is help·ful."  # the hyphenation patterns keep 3 letters at the end
     assert "1" not in body["sentences"]  # "Ok." has no word long enough
     problem_of(client.get("/api/documents/000000000000000000000000/syllables"), 404)
+
+
+def _live(client: Any, data: bytes, name: str = "clip.wav", **form: str) -> Any:
+    return client.post("/api/transcriptions/live", data={"file": (io.BytesIO(data), name), **form},
+                       content_type="multipart/form-data", buffered=True)
+
+
+def _events(resp: Any) -> list[dict[str, Any]]:
+    assert resp.status_code == 200 and resp.mimetype == "application/x-ndjson", resp.get_data(as_text=True)
+    assert resp.headers["Cache-Control"] == "no-store"
+    return [json.loads(line) for line in resp.get_data(as_text=True).splitlines()]
+
+
+def test_live_dictation_passes(client: Any) -> None:
+    """Passes over a growing recording: the words so far with their times, from `offset` on;
+    the final pass takes the whole recording."""
+    from conftest import wer
+
+    sentence = "Please call me back tomorrow morning about the meeting with the architects."
+    speech = client.post("/api/speech", json={"text": sentence, "format": "wav", "voice": "espeak:en-us"}).data
+    samples = audio.decode(speech)
+    half = audio.encode((samples[: len(samples) // 2] * 32767).astype(np.int16), 16000, "wav")
+    events = _events(_live(client, half, partial="1", language="en"))
+    done = events[-1]
+    assert done["type"] == "done" and done["partial"] is True and done["offset"] == 0
+    assert "call me back" in done["text"].lower() and "meeting" not in done["text"].lower()
+    assert "".join(e["text"] for e in events if e["type"] == "delta").strip() == done["text"]
+    times = [(w["start"], w["end"]) for w in done["words"]]
+    assert times == sorted(times) and all(0 <= a <= b <= done["duration"] + 0.05 for a, b in times)
+    # From the end of "back" on: only what follows is heard again, its times in the whole recording.
+    back = next(w for w in done["words"] if "back" in w["text"].lower())
+    later = _events(_live(client, speech, partial="1", language="en", offset=str(back["end"])))[-1]
+    assert later["offset"] == round(back["end"], 3)
+    assert not re.search(r"\bcall\b", later["text"].lower()) and "meeting" in later["text"].lower()
+    assert all(w["start"] >= back["end"] - 0.01 for w in later["words"])
+    final = _events(_live(client, speech, partial="0", language="en"))[-1]
+    assert final["partial"] is False and wer(sentence, final["text"]) < 0.2
+
+
+def test_live_dictation_refusals_and_silence(client: Any, make_app: Any) -> None:
+    silence = audio.encode(np.zeros(16000, dtype=np.int16), 16000, "wav")
+    done = _events(_live(client, silence, partial="1"))[-1]  # nothing said yet: no text, no error
+    assert done == {"type": "done", "text": "", "words": [], "partial": True, "offset": 0.0, "duration": 1.0,
+                    "language": None}
+    problem_of(_live(client, silence, partial="0"), 422)
+    problem_of(_live(client, b"\x00\x01binary junk" * 80), 415)
+    problem_of(_live(client, silence, partial="1", offset="soon"), 400)
+    problem_of(_live(client, silence, partial="1", offset="-1"), 400)
+    problem_of(_live(client, silence, partial="1", offset="1e9"), 400)
+    problem_of(_live(client, silence, language="xx yy"), 400)
+    problem_of(client.post("/api/transcriptions/live", data={}, content_type="multipart/form-data"), 400)
+    problem_of(_live(client, silence, prompt="x" * 1001), 400)
+    short = make_app(max_audio_seconds=2).test_client()
+    long = audio.encode(np.zeros(16000 * 5, dtype=np.int16), 16000, "flac")
+    problem_of(_live(short, long, "long.flac", partial="1"), 413)
+
+
+def test_a_live_pass_decodes_at_most_its_window(client: Any) -> None:
+    """However long the recording and whatever the offset, a pass decodes at most the last 28 s."""
+    from reader.speech.dictation import LIVE_WINDOW_SECONDS
+
+    speech = audio.decode(client.post("/api/speech", json={"text": "One more thing.", "format": "wav",
+                                                             "voice": "espeak:en-us"}).data)
+    long = np.concatenate([np.zeros(16000 * 40, dtype=np.float32), speech])
+    flac = audio.encode((long * 32767).astype(np.int16), 16000, "flac")  # small: the silence packs away
+    done = _events(_live(client, flac, "long.flac", partial="1", language="en"))[-1]
+    assert done["offset"] == round(len(long) / 16000 - LIVE_WINDOW_SECONDS, 3)
+    assert "thing" in done["text"].lower() and done["words"][0]["start"] > 40 - 0.5
+
+
+def test_a_live_pass_left_early_gives_its_slot_back(make_app: Any) -> None:
+    """The client goes away mid-pass (the browser aborts it): decoding stops, the slot is free."""
+    app = make_app(heavy_per_client=1)
+    client = app.test_client()
+    speech = client.post("/api/speech", json={"text": "Hello there, how are you today?", "format": "wav"}).data
+    for _ in range(3):
+        resp = client.post("/api/transcriptions/live", data={"file": (io.BytesIO(speech), "a.wav"), "partial": "1",
+                                                             "language": "en"},
+                           content_type="multipart/form-data", buffered=False)
+        assert resp.status_code == 200
+        resp.close()  # before reading a line
+    assert app.extensions["reader"].heavy.stats()["active"] == 0
+    assert _events(_live(client, speech, partial="1", language="en"))[-1]["text"]

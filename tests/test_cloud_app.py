@@ -265,3 +265,48 @@ def test_privacy_page_says_where_cloud_text_and_audio_go(make_cloud_app: Any) ->
     assert "Reading with the azure voices sends the text of each sentence to the Azure OpenAI service" in page
     assert "up to 30 days" in page and "Dictation sends your recording to the Azure OpenAI service" in page
     assert "Reading with the espeak voices: nothing leaves this server." in page
+
+
+def test_live_dictation_uses_the_services_streaming(make_cloud_app: Any, fake_azure: FakeAzure, espeak: Any) -> None:
+    """Behind the browser's live protocol, the cloud engine streams (stream=true): its deltas are
+    passed on as they come, then the done event; a partial pass sends the unsettled audio as WAV."""
+    import json
+
+    app = make_cloud_app(stt=True)
+    client = app.test_client()
+    said = "Reading aloud helps people rest their eyes."
+    spoken = espeak.synthesize(said, "en-us")
+    clip = audio.encode(spoken.samples, spoken.sample_rate, "opus")
+    resp = client.post("/api/transcriptions/live", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(clip), "clip.ogg", "audio/ogg"), "language": "en", "partial": "0"})
+    assert resp.status_code == 200 and resp.mimetype == "application/x-ndjson"
+    events = [json.loads(line) for line in resp.get_data(as_text=True).splitlines()]
+    seen = fake_azure.requests[-1]
+    assert seen.fields["stream"] == "true" and seen.files["file"][:2] == ("audio.ogg", "audio/ogg")
+    deltas = [e["text"] for e in events if e["type"] == "delta"]
+    assert len(deltas) >= 5 and events[-1]["type"] == "done"
+    assert "".join(deltas).strip() == events[-1]["text"] and "eyes" in events[-1]["text"].lower()
+    assert events[-1]["words"] == []  # the service gives no word times with a stream
+
+    resp = client.post("/api/transcriptions/live", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(clip), "clip.ogg", "audio/ogg"), "language": "en",
+                             "partial": "1", "offset": "0.5"})
+    events = [json.loads(line) for line in resp.get_data(as_text=True).splitlines()]
+    seen = fake_azure.requests[-1]
+    assert seen.files["file"][:2] == ("audio.wav", "audio/wav") and events[-1]["offset"] == 0.5
+    assert events[-1]["type"] == "done" and events[-1]["partial"] is True
+
+    # The service fails half-way: the deltas so far, then an error event (the status was sent).
+    fake_azure.stream_fail_after = 2
+    resp = client.post("/api/transcriptions/live", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(clip), "clip.ogg", "audio/ogg"), "language": "en", "partial": "0"})
+    events = [json.loads(line) for line in resp.get_data(as_text=True).splitlines()]
+    assert [e["type"] for e in events] == ["delta", "delta", "error"]
+    assert events[-1]["status"] >= 500 and "Azure" in events[-1]["detail"]
+    # Refused before any event: an ordinary problem response.
+    fake_azure.stream_fail_after = None
+    fake_azure.faults.append(Fault(status=401, code="401", message="Access denied due to invalid subscription key."))
+    resp = client.post("/api/transcriptions/live", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(clip), "clip.ogg", "audio/ogg"), "language": "en", "partial": "0"})
+    body = problem_of(resp, resp.status_code)
+    assert resp.status_code >= 500 and "key" in body["detail"].lower()

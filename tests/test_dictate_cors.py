@@ -46,7 +46,7 @@ def test_other_origins_get_no_cors_headers(cors_client: Any, origin: str | None)
     assert "Origin" in resp.headers["Vary"]  # a shared cache must not hand it to an allowed site
 
 
-@pytest.mark.parametrize("path", ["/api/transcriptions", "/api/speech"])
+@pytest.mark.parametrize("path", ["/api/transcriptions", "/api/transcriptions/live", "/api/speech"])
 def test_preflight_for_the_apis(cors_client: Any, path: str) -> None:
     resp = cors_client.options(path, headers={
         "Origin": SITE,

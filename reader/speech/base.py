@@ -174,3 +174,11 @@ class FileTranscriber(Transcriber, Protocol):
 
     def transcribe_file(self, data: bytes, filename: str | None, *, language: str | None = None,
                         prompt: str | None = None, samples: np.ndarray | None = None) -> Transcript: ...
+
+
+@runtime_checkable
+class StreamingTranscriber(Transcriber, Protocol):
+    """A transcriber that gives the text as it is decoded: string deltas, then the Transcript."""
+
+    def transcribe_stream(self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+                          hotwords: str | None = None, quick: bool = False) -> Iterator[str | Transcript]: ...

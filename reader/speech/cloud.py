@@ -320,6 +320,58 @@ class CloudTranscriber:
         return Transcript(text=str(result.text).strip(), language=language, duration=duration,
                           usage=_usage(getattr(result, "usage", None)))
 
+    def transcribe_stream(self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+                          hotwords: str | None = None, quick: bool = False, data: bytes | None = None,
+                          filename: str | None = None) -> Iterator[str | Transcript]:
+        """The service's own streaming (`stream=true`): text deltas as it decodes, then the whole
+        Transcript. `data` is sent as it came; without it, `samples` go as WAV. Words have no
+        times here (the service does not give them with a stream). `hotwords` and `quick` are
+        for local models: the service decodes its own way."""
+        if data is None:
+            data, filename = _wav(samples), "audio.wav"
+        file = upload_name(data, filename)
+        self.pacer.take(self._profile)
+        release = self._slots.acquire()
+        try:
+            try:
+                events = self._open_stream((file[0], data, file[1]), language, prompt)
+            except Exception as exc:
+                if file[0].endswith(".wav") or not _unsupported_container(exc):
+                    raise translate(exc, self._profile, "transcription") from exc
+                LOGGER.info("%s rejected the %s container; retrying once as WAV", self.name,
+                            file[0].rsplit(".")[-1])
+                try:
+                    events = self._open_stream(("audio.wav", _wav(samples), "audio/wav"), language, prompt)
+                except Exception as again:
+                    raise translate(again, self._profile, "transcription") from again
+            text, usage = "", None
+            try:
+                for event in events:
+                    kind = getattr(event, "type", "")
+                    if kind == "transcript.text.delta" and getattr(event, "delta", ""):
+                        text += str(event.delta)
+                        yield str(event.delta)
+                    elif kind == "transcript.text.done":
+                        text = str(getattr(event, "text", text))
+                        usage = getattr(event, "usage", None)
+            except Exception as exc:
+                raise translate(exc, self._profile, "transcription") from exc
+            finally:
+                events.close()
+        finally:
+            release()
+        yield Transcript(text=text.strip(), language=language, duration=len(samples) / audio.TRANSCRIBE_RATE,
+                         usage=_usage(usage))
+
+    def _open_stream(self, file: tuple[str, bytes, str], language: str | None, prompt: str | None) -> Any:
+        kwargs: dict[str, Any] = {"model": self._profile.model, "file": file, "response_format": "json",
+                                  "stream": True}
+        if language:
+            kwargs["language"] = language
+        if prompt:
+            kwargs["prompt"] = prompt
+        return self._client.audio.transcriptions.create(**kwargs)
+
     def _send(self, file: tuple[str, bytes, str], language: str | None, prompt: str | None) -> Any:
         kwargs: dict[str, Any] = {"model": self._profile.model, "file": file, "response_format": "json"}
         if language:

@@ -1,9 +1,18 @@
-"""Dictation: a recording to text. The audio is checked locally, never stored, never logged."""
+"""Dictation: a recording to text. The audio is checked locally, never stored, never logged.
+
+Live dictation is a series of passes over the recording as it grows: the browser sends what it
+has recorded so far (with `offset`, the seconds it has already settled) and gets the text back as
+it is decoded; the final pass, on stop, is the one-shot transcription of the whole recording.
+Nothing is kept between passes: any worker can take the next one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+from collections.abc import Iterator
 from contextlib import nullcontext
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -11,8 +20,14 @@ from .. import audio
 from ..errors import NoSpeech, Unprocessable
 from ..limits import HeavyWork
 from ..metrics import Metrics
-from .base import FileTranscriber, Transcriber, Transcript
+from .base import FileTranscriber, StreamingTranscriber, Transcriber, Transcript
 
+# Words a dictating user says as commands (dictate-text.js acts on them), given to Whisper as
+# `hotwords` for English: spoken by a voice alone, "undo" was heard as "And you", "comma" as
+# "Comment" and "colon" as "Colin" without them. (A prompt of them made Whisper loop:
+# "Comma. Comma. Comma...".) bench/live_dictation.py checks that ordinary speech loses nothing.
+COMMAND_HOTWORDS = ("Comma, full stop, period, question mark, exclamation mark, colon, semicolon, new line, "
+                    "new paragraph, undo, delete that, scratch that, double, triple, oh.")
 _LANGUAGE_NAMES = {"en": "English"}  # for the message; other codes are shown as they are
 
 
@@ -43,3 +58,118 @@ def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, lang
     if not result.text.strip():
         raise NoSpeech("No speech was heard in the recording. Please try again, a little closer to the microphone.")
     return result
+
+
+# A pass while someone speaks decodes at most this much: Whisper's window is 30 s, and the
+# browser settles the words before it (sends a later `offset`) long before that.
+LIVE_WINDOW_SECONDS = 28.0
+
+
+class LiveTranscription:
+    """One pass of live dictation as events: {"type": "delta", "text"} while the text is decoded,
+    then {"type": "done", "text", "words", "offset", "duration"}, or {"type": "error", ...} if the
+    engine fails once started. Holds its heavy-work slot until iterated to the end or closed."""
+
+    def __init__(self, events: Iterator[str | Transcript], gate: Any, *, offset: float, duration: float,
+                 partial: bool, on_done: Any = None, source: Iterator[str | Transcript] | None = None) -> None:
+        self._source = source if source is not None else events
+        self._events = events
+        self._gate = gate
+        self.offset = offset
+        self.duration = duration
+        self.partial = partial
+        self._on_done = on_done
+        self._closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        from ..errors import ReaderError
+
+        try:
+            for event in self._events:
+                if isinstance(event, Transcript):
+                    if self._on_done is not None:
+                        self._on_done(event)
+                    yield self._done(event)
+                else:
+                    yield {"type": "delta", "text": event}
+        except ReaderError as exc:
+            yield {"type": "error", "status": exc.status, "title": exc.title, "detail": exc.detail}
+        finally:
+            self.close()
+
+    def _done(self, result: Transcript) -> dict[str, Any]:
+        words = [{"text": w.text, "start": round(w.t0 + self.offset, 3), "end": round(w.t1 + self.offset, 3)}
+                 for w in result.words]
+        return {"type": "done", "text": result.text, "words": words, "partial": self.partial,
+                "offset": round(self.offset, 3), "duration": round(self.duration, 3), "language": result.language}
+
+    def close(self) -> None:
+        """Stop decoding (the client went away) and give the heavy-work slot back."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            close = getattr(self._source, "close", None)
+            if close is not None:
+                close()
+        self._gate.__exit__(None, None, None)
+
+
+def live_dictation(transcriber: Transcriber, data: bytes, filename: str | None, *, language: str | None,
+                   prompt: str | None, max_seconds: float, partial: bool, offset: float = 0.0,
+                   hotwords: str | None = None, client: str | None = None, metrics: Metrics | None = None,
+                   heavy: HeavyWork | None = None) -> LiveTranscription:
+    """A pass of live dictation over the recording so far (`partial`) or the whole of it (the
+    final pass). Every check (audio, language, silence, a free slot) is made here, before the
+    first event, so that a refusal is an ordinary error response."""
+    samples = audio.decode(data, max_seconds=max_seconds)
+    caps = transcriber.capabilities
+    if language and caps.languages and language not in caps.languages:
+        names = ", ".join(_LANGUAGE_NAMES.get(code, code) for code in caps.languages)
+        raise Unprocessable(f"The dictation model understands {names} only; {language!r} cannot be transcribed.")
+    duration = samples.shape[0] / audio.TRANSCRIBE_RATE
+    start = min(max(offset, 0.0), duration) if partial else 0.0
+    if partial and duration - start > LIVE_WINDOW_SECONDS:
+        start = duration - LIVE_WINDOW_SECONDS
+    window = samples[int(start * audio.TRANSCRIBE_RATE):]
+    silent = float(np.abs(window).max(initial=0.0)) < 1e-3
+    if silent and not partial:
+        raise NoSpeech("The recording is silent. Check the microphone and try again.")
+    gate = heavy.slot(client) if heavy is not None and not caps.remote and not silent else nullcontext()
+    gate.__enter__()
+    try:
+        source = _events(transcriber, window, data if not partial else None, filename, language=language,
+                         prompt=prompt, hotwords=hotwords, quick=partial, silent=silent)
+        # The first event is waited for here: a service that refuses the request (a quota, a
+        # key) is an error response with its status, not an error event after a 200.
+        first = next(source, None)
+    except BaseException:
+        gate.__exit__(None, None, None)
+        raise
+    events = itertools.chain([first] if first is not None else [], source)
+
+    def done(result: Transcript) -> None:
+        if metrics is not None and not silent:
+            metrics.transcribed(transcriber.name, window.shape[0] / audio.TRANSCRIBE_RATE)
+            for kind, count in result.usage:
+                metrics.used_tokens(transcriber.name, kind, count)
+
+    return LiveTranscription(events, gate, offset=start, duration=duration, partial=partial, on_done=done,
+                             source=source)
+
+
+def _events(transcriber: Transcriber, samples: np.ndarray, data: bytes | None, filename: str | None, *,
+            language: str | None, prompt: str | None, hotwords: str | None, quick: bool,
+            silent: bool) -> Iterator[str | Transcript]:
+    if silent:  # nothing said yet: no pass needed
+        return iter([Transcript(text="", language=language, duration=samples.shape[0] / audio.TRANSCRIBE_RATE)])
+    if isinstance(transcriber, StreamingTranscriber):
+        if transcriber.capabilities.accepts_files and data is not None:
+            whole: Any = transcriber  # a CloudTranscriber: the recording goes as it came
+            return cast(Iterator[str | Transcript], whole.transcribe_stream(
+                samples, language=language, prompt=prompt, data=data, filename=filename))
+        # The passes while speaking are only shown: quick, and without the command words, which
+        # slowed them down tenfold. The final pass has them.
+        return transcriber.transcribe_stream(samples, language=language, prompt=prompt,
+                                             hotwords=None if quick else hotwords, quick=quick)
+    return iter([transcriber.transcribe(samples, language=language, prompt=prompt, word_timestamps=True)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,24 @@ class WhisperTranscriber:
         task: str = "transcribe",
     ) -> Transcript:
         """Transcribe 16 kHz mono float32 samples."""
+        result: Transcript | None = None
+        for event in self._run(samples, language=language, prompt=prompt, word_timestamps=word_timestamps,
+                               temperature=temperature, task=task, beam_size=5, hotwords=None):
+            if isinstance(event, Transcript):
+                result = event
+        assert result is not None
+        return result
+
+    def transcribe_stream(self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+                          hotwords: str | None = None, quick: bool = False) -> Iterator[str | Transcript]:
+        """The text as it is decoded, a segment at a time, then the whole Transcript. `quick`: greedy
+        decoding with word times, for the passes made while someone is still speaking.
+        (`hotwords` with word times and greedy decoding took ten times as long here.)"""
+        yield from self._run(samples, language=language, prompt=prompt, word_timestamps=quick, temperature=0.0,
+                             task="transcribe", beam_size=1 if quick else 5, hotwords=hotwords)
+
+    def _run(self, samples: np.ndarray, *, language: str | None, prompt: str | None, word_timestamps: bool,
+             temperature: float, task: str, beam_size: int, hotwords: str | None) -> Iterator[str | Transcript]:
         model = self._loaded()
         if not model.model.is_multilingual:
             language = "en"
@@ -83,25 +101,30 @@ class WhisperTranscriber:
                 samples,
                 language=language or None,
                 initial_prompt=prompt or None,
-                beam_size=5,
+                hotwords=hotwords or None,
+                beam_size=beam_size,
                 temperature=temperature,
                 task=task,
                 word_timestamps=word_timestamps,
                 vad_filter=True,
                 condition_on_previous_text=False,
             )
-            segments = list(segments)
+            done = []
+            for seg in segments:  # decoded lazily: each segment as it is ready
+                done.append(seg)
+                if seg.text.strip():
+                    yield seg.text
         words: list[TranscriptWord] = []
-        for seg in segments:
+        for seg in done:
             for w in seg.words or ():
                 words.append(TranscriptWord(text=w.word.strip(), t0=float(w.start), t1=float(w.end)))
-        text = " ".join(seg.text.strip() for seg in segments).strip()
-        return Transcript(
+        text = " ".join(seg.text.strip() for seg in done).strip()
+        yield Transcript(
             text=text,
             language=info.language,
             duration=float(info.duration),
             words=tuple(words),
-            segments=tuple(TranscriptSegment(seg.text.strip(), float(seg.start), float(seg.end)) for seg in segments),
+            segments=tuple(TranscriptSegment(seg.text.strip(), float(seg.start), float(seg.end)) for seg in done),
         )
 
 
@@ -136,3 +159,9 @@ class LanguageRoutedWhisper:
         engine = self.multilingual if task == "translate" else self.for_language(language)
         return engine.transcribe(samples, language=language, prompt=prompt, word_timestamps=word_timestamps,
                                  temperature=temperature, task=task)
+
+    def transcribe_stream(self, samples: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+                          hotwords: str | None = None, quick: bool = False) -> Iterator[str | Transcript]:
+        """As WhisperTranscriber.transcribe_stream, on the model for `language`."""
+        return self.for_language(language).transcribe_stream(samples, language=language, prompt=prompt,
+                                                             hotwords=hotwords, quick=quick)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -303,6 +304,58 @@ def transcriptions() -> Any:
     result = transcribe_upload(language)
     return jsonify({"text": result.text, "language": result.language,
                     "duration": round(result.duration, 3)})
+
+
+@bp.post("/api/transcriptions/live")
+def live_transcription() -> Any:
+    """One pass of live dictation. Multipart `file` (the recording so far), `partial` ("1" while
+    recording: a quick pass from `offset` seconds on; "0" on stop: the whole recording, as
+    /api/transcriptions), `language`, `prompt`. Answers application/x-ndjson, a JSON event per
+    line as the text is decoded: {"type": "delta", "text"}..., then {"type": "done", "text",
+    "words": [{"text", "start", "end"}], "offset", "duration"}. Refusals come before the first
+    event, as problem+json; a failure after it is an {"type": "error"} event."""
+    import json
+
+    from ..speech.dictation import COMMAND_HOTWORDS, live_dictation
+
+    svc = services()
+    form = request.form
+    language = form.get("language") or None
+    if language is not None:
+        language = ingest.check_language(language).split("-")[0].lower()
+    partial = form.get("partial", "0") not in ("", "0", "false")
+    try:
+        offset = float(form.get("offset") or 0.0)
+    except ValueError:
+        raise BadRequest("'offset' is a number of seconds.") from None
+    if not 0.0 <= offset <= svc.settings.max_audio_seconds:
+        raise BadRequest(f"'offset' is between 0 and {svc.settings.max_audio_seconds:g} seconds.")
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("Send the recording as a multipart form field named 'file'.")
+    prompt = form.get("prompt") or None
+    if prompt is not None and len(prompt) > 1000:
+        raise BadRequest("'prompt' is limited to 1,000 characters.")
+    english = (language or "en") == "en"
+    passes = live_dictation(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
+                            max_seconds=svc.settings.max_audio_seconds, partial=partial, offset=offset,
+                            hotwords=COMMAND_HOTWORDS if english else None, client=request.remote_addr,
+                            metrics=svc.metrics, heavy=svc.heavy)
+
+    class Lines:
+        """The events as lines; closing it (the client left) stops the pass and frees its slot."""
+
+        def __iter__(self) -> Iterator[bytes]:
+            for event in passes:
+                yield (json.dumps(event, ensure_ascii=False) + "\n").encode()
+
+        def close(self) -> None:
+            passes.close()
+
+    resp = Response(Lines(), mimetype="application/x-ndjson")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Accel-Buffering"] = "no"  # a proxy passes each line on as it comes
+    return resp
 
 
 @bp.get("/healthz")

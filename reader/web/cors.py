@@ -11,7 +11,7 @@ from .. import services
 # Static files: a cross-origin <script type="module"> (and what it imports) is fetched in
 # CORS mode. /static/dictate.js, dictate-*.js, dictate.css.
 STATIC_PREFIX = "/static/dictate"
-API_PATHS = frozenset({"/api/transcriptions", "/api/speech"})
+API_PATHS = frozenset({"/api/transcriptions", "/api/transcriptions/live", "/api/speech"})
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may reuse a preflight answer
 
 
