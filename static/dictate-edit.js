@@ -78,6 +78,13 @@ export class FieldEditor {
     return this.report.done("Deleted what was dictated last. Say “undo” to bring it back.", "Deleted from {field}.");
   }
 
+  // Whether "undo" would do something now (nothing was changed by hand since).
+  canUndo() {
+    const action = this.actions.at(-1);
+    if (!action) return false;
+    return (action.type === "insert" ? action.change.after : action.change.before) === this.field.value;
+  }
+
   // "undo": take back the last thing dictation did, an insertion or a deletion.
   undo() {
     const action = this.actions.at(-1);

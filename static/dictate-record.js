@@ -1,7 +1,8 @@
 // Recording for dictate.js: the microphone, MediaRecorder (webm/opus, else mp4), a level
-// meter that also tells silence from speech, and the upload to /api/transcriptions.
+// meter that also tells silence from speech, and the recording so far for live passes.
 
 const MAX_SECONDS = 120;
+const TIMESLICE_MS = 250;
 const SILENCE_STOP_MS = 8000; // a toggled recording stops by itself after this much silence
 const NO_SOUND_MS = 10000; // ... and after this long with no sound at all
 const SPEECH_LEVEL = 0.01; // RMS above which the meter counts it as sound
@@ -70,7 +71,15 @@ export class Recording {
     });
     this.recorder.addEventListener("dataavailable", (e) => { if (e.data.size) this.chunks.push(e.data); });
     this.watchLevel();
-    this.recorder.start();
+    this.recorder.start(TIMESLICE_MS); // a chunk every so often: live passes read the recording so far
+  }
+
+  // The recording so far, for a live pass: {blob, ext, seconds}; null before the first chunk.
+  snapshot() {
+    if (!this.chunks.length) return null;
+    const type = this.recorder.mimeType || this.chunks[0].type || "audio/webm";
+    return { blob: new Blob(this.chunks, { type }), ext: this.ext,
+      seconds: (performance.now() - this.startedAt) / 1000 };
   }
 
   // Resolves to {blob, ext, heard, cancelled}.
@@ -132,21 +141,4 @@ export async function problem(response) {
   } catch {
     return `the server answered ${response.status}`;
   }
-}
-
-/** The recording as text, from the Reader server at `url`; throws with the server's reason. */
-export async function transcribe(url, { blob, ext }, language) {
-  const form = new FormData();
-  form.append("file", blob, `dictation.${ext}`);
-  if (language) form.append("language", language);
-  let response;
-  try {
-    response = await fetch(url, { method: "POST", body: form, credentials: "omit" });
-  } catch {
-    throw new Error(UNREACHABLE);
-  }
-  if (!response.ok) throw new Error(await problem(response));
-  const body = await response.json();
-  if (typeof body.text !== "string") throw new Error("The server sent no text.");
-  return body.text;
 }

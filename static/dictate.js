@@ -15,12 +15,14 @@
 // dictate-record.js records and uploads; dictate-text.js turns the words into the field's
 // text (spoken commands, email, phone and number fields, names).
 
-import { openMicrophone, problem, Recording, transcribe, UNREACHABLE } from "./dictate-record.js";
+import { openMicrophone, problem, Recording, UNREACHABLE } from "./dictate-record.js";
 import { FieldEditor } from "./dictate-edit.js";
+import { LiveText, transcribeWhole } from "./dictate-live.js";
+import { earcon, soundsOn } from "./dictate-sound.js";
 import { fieldKind, speakable } from "./dictate-text.js";
 
 const SERVER = new URL("../", import.meta.url); // /static/dictate.js -> the server root
-const TRANSCRIBE_URL = new URL("api/transcriptions", SERVER);
+const LIVE_URL = new URL("api/transcriptions/live", SERVER);
 const SPEECH_URL = new URL("api/speech", SERVER);
 const HOLD_MS = 450; // pressed longer than this: push-to-talk, released = stop
 const FIELD_SELECTOR = "textarea, input";
@@ -109,6 +111,7 @@ function svg(path) {
 }
 
 const MIC = "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z";
+const UNDO = "M12.5 8c-2.65 0-5.05 1-6.9 2.6L2 7v9h9l-3.62-3.62A8 8 0 0 1 20.1 16l2.37-.78A10.5 10.5 0 0 0 12.5 8z";
 const SPEAKER = "M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z";
 
 function button(className, icon, text, name) {
@@ -136,8 +139,9 @@ class Widget {
       done: (message, announcement) => {
         this.say(message);
         announce(announcement.replace("{field}", this.name));
+        this.showUndo();
       },
-      fail: (message) => this.fail(message),
+      fail: (message) => { this.fail(message); this.showUndo(); },
     });
     this.pressedAt = 0;
     this.handledAt = 0;
@@ -149,6 +153,8 @@ class Widget {
     this.mic = button("dictate-mic", MIC, "Dictate", this.name);
     this.mic.setAttribute("aria-pressed", "false");
     this.read = button("dictate-read", SPEAKER, "Read back", this.name);
+    this.undo = button("dictate-undo", UNDO, "Undo", this.name);
+    this.undo.hidden = true; // shown once dictation has changed the field
     this.meter = document.createElement("span");
     this.meter.className = "dictate-meter";
     this.meter.setAttribute("aria-hidden", "true");
@@ -161,12 +167,44 @@ class Widget {
     this.message.id = `${id}-message`;
     this.mic.setAttribute("aria-describedby", this.message.id);
     this.read.setAttribute("aria-describedby", this.message.id);
-    this.box.append(this.mic, this.read, this.meter, this.message);
+    this.undo.setAttribute("aria-describedby", this.message.id);
+    // What has been heard so far, while recording: words two passes agreed on, then the
+    // tentative rest. Not a live region: a screen reader stays quiet while the user speaks.
+    this.preview = document.createElement("p");
+    this.preview.className = "dictate-live";
+    this.preview.hidden = true;
+    this.settledText = document.createElement("span");
+    this.settledText.className = "dictate-live-settled";
+    this.tentativeText = document.createElement("span");
+    this.tentativeText.className = "dictate-live-tentative";
+    this.preview.append(this.settledText, " ", this.tentativeText);
+    this.box.append(this.mic, this.read, this.undo, this.meter, this.message, this.preview);
     const anchor = field.closest("label") || field;
     anchor.insertAdjacentElement("afterend", this.box);
 
     this.bindPress();
     this.read.addEventListener("click", () => this.readBack());
+    this.undo.addEventListener("click", () => {
+      if (this.state === "idle") this.editor.undo();
+    });
+  }
+
+  showUndo() {
+    const can = this.editor.canUndo();
+    // Focus never falls to the page: a focused Undo that has nothing left stays, disabled.
+    if (!can && document.activeElement === this.undo) this.undo.setAttribute("aria-disabled", "true");
+    else if (can) { this.undo.hidden = false; this.undo.removeAttribute("aria-disabled"); }
+    else this.undo.hidden = true;
+  }
+
+  showLive({ settled, tentative }) {
+    this.settledText.textContent = settled;
+    this.tentativeText.textContent = tentative;
+    this.preview.hidden = !(settled || tentative);
+  }
+
+  hideLive() {
+    this.showLive({ settled: "", tentative: "" });
   }
 
   // ---- tap to toggle, hold to talk ------------------------------------------------------
@@ -232,6 +270,8 @@ class Widget {
         stream.getTracks().forEach((t) => t.stop());
         return;
       }
+      // The start sound ends before recording begins: it is not in the recording.
+      if (soundsOn(this.field)) await earcon("start");
       this.session = new Recording(stream, {
         // CSSOM, not a style attribute: a strict Content-Security-Policy allows it.
         onLevel: (level) => { this.level.style.transform = `scaleX(${level.toFixed(3)})`; },
@@ -247,7 +287,13 @@ class Widget {
     this.meter.hidden = false;
     this.setState("recording");
     this.say("Recording. Press Dictate again to stop.");
-    announce(`Recording for ${this.name}. Speak, then press Dictate again to stop.`);
+    // With sounds on, the start sound says it: a spoken announcement would be recorded too.
+    if (!soundsOn(this.field)) announce(`Recording for ${this.name}. Speak, then press Dictate again to stop.`);
+    if (liveOn(this.field)) {
+      this.live = new LiveText({ url: LIVE_URL, language: languageOf(this.field),
+        show: (heard) => this.showLive(heard) });
+      this.live.start(() => this.session?.snapshot());
+    }
     if (this.stopWhenStarted) this.stop();
   }
 
@@ -259,33 +305,45 @@ class Widget {
     }
     if (this.state !== "recording" || !this.session) return;
     this.setState("transcribing");
+    const live = this.live;
+    this.live = null;
     const result = await this.session.stop({ cancel });
     this.session = null;
+    await live?.stop(); // its pass under way would hold this client's slot
+    if (soundsOn(this.field)) earcon("stop");
     this.meter.hidden = true;
     this.level.style.transform = "scaleX(0)";
     if (recording === this) recording = null;
     if (result.cancelled) {
       this.setState("idle");
+      this.hideLive();
       this.say("Cancelled. Nothing was changed.");
       announce("Dictation cancelled.");
       return;
     }
     if (!result.heard) {
       this.setState("idle");
+      this.hideLive();
       this.fail("No sound came from the microphone. Check that it is switched on and not muted, then try again.");
       return;
     }
     this.say("Writing down what you said…");
-    announce("Recording stopped. Transcribing.");
+    if (!soundsOn(this.field)) announce("Recording stopped. Transcribing.");
     let text;
     try {
-      text = await transcribe(TRANSCRIBE_URL, result, languageOf(this.field));
+      text = await transcribeWhole(LIVE_URL, result, languageOf(this.field),
+        (heard) => {
+          // The final words as they come, once they say more than the live passes did.
+          if (heard.length >= this.preview.textContent.trim().length) this.showLive({ settled: "", tentative: heard });
+        });
     } catch (err) {
       this.setState("idle");
+      this.hideLive();
       this.fail(err.message);
       return;
     }
     this.setState("idle");
+    this.hideLive();
     this.apply(text);
   }
 
@@ -363,6 +421,11 @@ class Widget {
     this.message.dataset.kind = "error";
     announce(`${this.name}: ${text}`);
   }
+}
+
+// Live passes while recording, unless the field or a container says data-dictate-live="off".
+function liveOn(field) {
+  return field.closest("[data-dictate-live]")?.getAttribute("data-dictate-live") !== "off";
 }
 
 // The field's language for the transcriber ("en" from lang="en-GB"), if the page says.

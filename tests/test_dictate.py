@@ -242,24 +242,54 @@ def dictate_by_taps(page: Page, button: Any, seconds: float) -> None:
 # -- end to end, with a microphone --------------------------------------------------------
 
 
+COUNT_TONES = """
+window.__tones = [];
+const make = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  const osc = make.call(this);
+  queueMicrotask(() => window.__tones.push(osc.frequency.value));
+  return osc;
+};
+"""
+
+
+def preview(page: Page) -> str:
+    return page.evaluate("() => document.querySelector('.dictate-controls[data-state] .dictate-live:not([hidden])')"
+                         "?.textContent || ''")
+
+
 def test_dictation_replaces_the_selection_in_a_textarea(
     server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
 ) -> None:
-    """A person's recorded speech lands where the selection was, in the words they said."""
+    """A person's recorded speech lands where the selection was, in the words they said. While
+    they speak, the words appear under the field (before the recording ends); the start and
+    stop are told by sounds, not by speech the microphone would hear; the result is
+    announced once."""
     page = open_page("human")
+    page.add_init_script(COUNT_TONES)
     open_demo(page, server)
     page.fill("#message", "Dear team, XXX Thanks.")
     page.evaluate("() => document.getElementById('message').setSelectionRange(11, 14)")
     button = mic(page, "Your message")
     button.click()
     wait_recording(page)
-    wait_for_live(page, "Recording for Your message")
+    started = time.monotonic()
+    assert page.evaluate("() => window.__tones") == [660, 880]  # the rising pair, before recording
     meter = page.locator(".dictate-controls[data-state=recording] .dictate-meter")
     assert meter.is_visible()
     time.sleep(1.5)  # into the speech: the level meter moves
     level = meter.locator(".dictate-level").evaluate("el => el.style.transform")
     assert level.startswith("scaleX(") and level != "scaleX(0.000)", level
-    time.sleep(wavs["human"][1] - 1.5 + 0.6)
+    # Live words: "And it is worth mentioning ..." shows while the speech goes on.
+    speech_ends = started + wavs["human"][1] - LEAD
+    page.wait_for_function(
+        "() => /worth/i.test(document.querySelector('.dictate-live:not([hidden])')?.textContent || '')",
+        timeout=max(speech_ends - time.monotonic(), 0.5) * 1000)
+    shown_after = time.monotonic() - started
+    assert time.monotonic() < speech_ends, "the first words came only after the speech ended"
+    assert page.locator(".dictate-live").first.get_attribute("aria-live") is None
+    print(f"first live words after {shown_after:.1f} s of recording")
+    time.sleep(max(speech_ends + 0.6 - time.monotonic(), 0))
     button.click()
     value = wait_value(page, "#message", "Dear team, XXX Thanks.")
     assert button.get_attribute("aria-pressed") == "false"
@@ -268,7 +298,36 @@ def test_dictation_replaces_the_selection_in_a_textarea(
     reference = speech_manifest()[HUMAN]["reference"]
     assert wer(reference, said) < 0.2, (reference, said)
     wait_for_live(page, "Added to Your message")
+    assert page.evaluate("() => window.__tones") == [660, 880, 880, 660]
+    assert page.locator(".dictate-live:not([hidden])").count() == 0  # the preview is gone
     assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Dictate: Your message"
+    # The on-screen Undo takes the dictated words out again.
+    undo = page.get_by_role("button", name="Undo: Your message")
+    undo.click()
+    assert page.input_value("#message") == "Dear team, XXX Thanks."
+    wait_for_live(page, "Undone in Your message")
+
+
+def test_without_sounds_start_and_stop_are_spoken(
+    server: str, open_page: Callable[..., Page], wavs: dict[str, tuple[Path, float]]
+) -> None:
+    """The demo's setting switches the sounds off (remembered): the live region says it instead."""
+    page = open_page("human")
+    page.add_init_script(COUNT_TONES)
+    open_demo(page, server)
+    page.get_by_label("Play a short sound when recording starts and stops", exact=False).uncheck()
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('.dictate-controls').length >= 10")
+    assert not page.get_by_label("Play a short sound", exact=False).is_checked()
+    button = mic(page, "Full name")
+    button.click()
+    wait_recording(page)
+    wait_for_live(page, "Recording for Full name")
+    time.sleep(2.0)
+    button.click()
+    wait_value(page, "#name", "")
+    wait_for_live(page, "Added to Full name")
+    assert page.evaluate("() => window.__tones") == []
 
 
 def test_push_to_talk_fills_an_email_field_and_reads_it_back(
