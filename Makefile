@@ -67,6 +67,7 @@ eval: $(VENV)/.installed-test
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/spoken.py
 	$(BIN)/python bench/word_timing.py
+	$(BIN)/python bench/live_dictation.py
 	$(BIN)/reader eval dictation ../shared/eval/speech --noise white,babble --snr 20,10,5,0 --out artifacts/eval -q
 	$(BIN)/reader eval voices --out artifacts/eval -q
 	$(BIN)/reader eval cost --out artifacts/eval -q
@@ -83,6 +84,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/nginx.py
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/kokoro.py
+	$(BIN)/python bench/live_dictation.py
 	$(BIN)/python bench/play_latency.py
 
 lint: $(VENV)/.installed-test
