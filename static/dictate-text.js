@@ -57,7 +57,10 @@ function words(text) {
 // that": nothing of it is kept). Commands are whole utterances, or end one, so that
 // "undo" or "delete that" in the middle of a sentence stay words.
 export function interpret(transcript, { kind = "text" } = {}) {
-  const list = words(transcript);
+  let list = words(transcript);
+  const near = nearCommand(list);
+  if (near?.action) return near.action;
+  if (near && (kind === "text" || kind === "line")) list = near.list; // marks mean nothing in an address
   const keys = list.map((w) => w.key).filter(Boolean);
   const said = keys.join(" ");
   if (said === "undo" || said === "undo that") return { type: "undo" };
@@ -72,6 +75,113 @@ export function interpret(transcript, { kind = "text" } = {}) {
   else if (kind === "month") text = formatNumber(list, { month: true });
   else text = formatText(list, kind);
   return { type: "text", text };
+}
+
+// ---- near matches: a command misheard, standing on its own --------------------------------
+//
+// Spoken alone, commands are misheard in ways no rule of grammar catches: "comma" as
+// "Comment." or "Kama.", "undo" as "And you.", "colon" as "Colin.", "question mark" as
+// "Question more?". A near match is accepted only where a command stands on its own: as the
+// whole utterance, or as a sentence of its own (Whisper ends one where the speaker paused) at
+// its start or end; and it must sound alike (the same consonants, near enough, and the same
+// number of vowel sounds). "Undo" and "delete that" are taken only as the whole utterance.
+
+const NEAR_COMMANDS = [
+  ...PUNCTUATION.map(([phrase]) => phrase),
+  ["undo"], ["delete", "that"], ["scratch", "that"],
+];
+const EDGE_FILLERS = new Set(["and", "um", "uh", "er", "erm"]);
+const WHOLE_ONLY = new Set(["undo", "delete that", "scratch that"]);
+
+// "comment" -> "kamant", "Colin" -> "kalan", "and you" -> "anda": letters as they sound,
+// each run of vowels one "a".
+function soundKey(text) {
+  return text.toLowerCase().replace(/[^a-z]/g, "")
+    .replace(/ph/g, "f").replace(/ck/g, "k").replace(/[cq]/g, "k").replace(/x/g, "ks").replace(/z/g, "s")
+    .replace(/(.)\1+/g, "$1").replace(/[aeiouy]+/g, "a");
+}
+
+function vowelSounds(text) {
+  return (text.toLowerCase().replace(/e\b/g, "").match(/[aeiouy]+/g) || []).length;
+}
+
+function distance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = up;
+    }
+  }
+  return row[b.length];
+}
+
+// Sounds alike: the same number of vowel sounds, and the consonants the same but for a
+// letter or two. Two pieces of a different number of words must sound exactly alike ("and
+// you" for "undo"), so that "Come in." stays words while "Comment." is a comma.
+function soundsLike(piece, phrase) {
+  const heard = piece.map((w) => w.core).join(" ");
+  const meant = phrase.join(" ");
+  const a = soundKey(heard);
+  const b = soundKey(meant);
+  if (!a || vowelSounds(heard) !== vowelSounds(meant)) return false;
+  if (a === b) return true;
+  if (piece.length !== phrase.length) return false;
+  return distance(a, b) <= (Math.max(a.length, b.length) >= 6 ? 2 : 1);
+}
+
+function matchOf(piece) {
+  if (!piece.length || piece.length > 3) return null;
+  const keys = piece.map((w) => w.key).join(" ");
+  return NEAR_COMMANDS.find((phrase) => phrase.join(" ") === keys)
+    ?? NEAR_COMMANDS.find((phrase) => soundsLike(piece, phrase)) ?? null;
+}
+
+// The command a piece of an utterance stands for, if it is one (exactly or nearly), as heard
+// or without a leading "and" or "um".
+function commandOf(piece) {
+  const found = matchOf(piece);
+  if (found) return found;
+  let rest = piece;
+  while (rest.length > 1 && EDGE_FILLERS.has(rest[0].key)) rest = rest.slice(1);
+  return rest === piece ? null : matchOf(rest);
+}
+
+function sentencesOf(list) {
+  const out = [[]];
+  for (const w of list) {
+    out[out.length - 1].push(w);
+    if (/[.?!]/.test(w.trail)) out.push([]);
+  }
+  return out.filter((s) => s.length);
+}
+
+// {action} for a whole-utterance command, {list} with a misheard command put right, or null.
+function nearCommand(list) {
+  if (!list.length) return null;
+  const whole = commandOf(list);
+  if (whole) {
+    const said = whole.join(" ");
+    if (said === "undo") return { action: { type: "undo" } };
+    if (said === "delete that" || said === "scratch that") return { action: { type: "delete" } };
+    return { list: words(said) };
+  }
+  const sentences = sentencesOf(list);
+  if (sentences.length < 2) return null;
+  const edges = [0, sentences.length - 1];
+  let changed = false;
+  for (const i of edges) {
+    const phrase = commandOf(sentences[i]);
+    if (!phrase || WHOLE_ONLY.has(phrase.join(" "))) continue;
+    const exact = sentences[i].map((w) => w.key).join(" ") === phrase.join(" ");
+    if (exact) continue; // formatText acts on it as it is
+    sentences[i] = words(phrase.join(" "));
+    changed = true;
+  }
+  return changed ? { list: sentences.flat() } : null;
 }
 
 // Free text: spoken punctuation becomes punctuation; single-line fields get no line
@@ -165,7 +275,7 @@ function formatNumber(list, { phone = false, month = false }) {
         t = String(MONTHS.findIndex((m) => m.startsWith(t)) + 1);
       }
       if (t === "plus" && !tokens.length) plus = true;
-      else if (t && !FILLERS.has(t)) tokens.push(t);
+      else if (t && !FILLERS.has(t)) tokens.push(numberWord(t));
     }
   }
   let digits;
@@ -198,6 +308,19 @@ function formatNumber(list, { phone = false, month = false }) {
   }
   digits = digits.replace(/[^\d]/g, "");
   return plus && phone ? `+${digits}` : digits;
+}
+
+// In a number field, a word that is no number is a number misheard: "to" is 2, "for" 4,
+// "purple" (said "triple") triple. Words that sound like no number word stay as they are.
+const HOMOPHONES = { to: "two", too: "two", for: "four", fore: "four", won: "one", ate: "eight",
+  owe: "oh", tree: "three", free: "three", sex: "six", nigh: "nine", tin: "ten" };
+const NUMBER_WORDS = [...Object.keys(SMALL), ...Object.keys(TENS), "double", "triple", "hundred", "thousand"];
+
+function numberWord(t) {
+  if (t in SMALL || t in TENS || /^[\d.,]+$/.test(t) || NUMBER_WORDS.includes(t)) return t;
+  if (HOMOPHONES[t]) return HOMOPHONES[t];
+  const piece = [{ core: t, key: t }];
+  return NUMBER_WORDS.find((w) => w.length > 2 && soundsLike(piece, [w])) ?? t;
 }
 
 function cardinal(tokens) {
