@@ -289,6 +289,8 @@ def test_dictation_replaces_the_selection_in_a_textarea(
     assert time.monotonic() < speech_ends, "the first words came only after the speech ended"
     assert page.locator(".dictate-live").first.get_attribute("aria-live") is None
     print(f"first live words after {shown_after:.1f} s of recording")
+    check_axe(page, "dictation, the words while speaking")
+    shoot(page, "dictate-1280-live-words")
     time.sleep(max(speech_ends + 0.6 - time.monotonic(), 0))
     button.click()
     value = wait_value(page, "#message", "Dear team, XXX Thanks.")
@@ -303,6 +305,7 @@ def test_dictation_replaces_the_selection_in_a_textarea(
     assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Dictate: Your message"
     # The on-screen Undo takes the dictated words out again.
     undo = page.get_by_role("button", name="Undo: Your message")
+    check_axe(page, "dictation done, with Undo")
     undo.click()
     assert page.input_value("#message") == "Dear team, XXX Thanks."
     wait_for_live(page, "Undone in Your message")
@@ -315,10 +318,10 @@ def test_without_sounds_start_and_stop_are_spoken(
     page = open_page("human")
     page.add_init_script(COUNT_TONES)
     open_demo(page, server)
-    page.get_by_label("Play a short sound when recording starts and stops", exact=False).uncheck()
+    page.get_by_label("Sounds for start and stop").uncheck()
     page.reload()
     page.wait_for_function("() => document.querySelectorAll('.dictate-controls').length >= 10")
-    assert not page.get_by_label("Play a short sound", exact=False).is_checked()
+    assert not page.get_by_label("Sounds for start and stop").is_checked()
     button = mic(page, "Full name")
     button.click()
     wait_recording(page)
