@@ -136,6 +136,12 @@ class Settings:
         "Dictation requests per minute the cloud deployment allows (Azure's default quota: 3). Reader then "
         "queues and paces them per worker instead of failing (0: no pacing).",
     )
+    cloud_live_interval: float = _setting(
+        2.0, "READER_CLOUD_LIVE_INTERVAL",
+        "Seconds between the live dictation passes sent to a cloud transcriber while someone speaks (each "
+        "is billed for the audio it sends; at most half of READER_CLOUD_STT_PER_MINUTE goes to them). "
+        "0: none, the text comes when the recording stops.",
+    )
     allow_free_instructions: bool = _setting(
         False, "READER_ALLOW_FREE_INSTRUCTIONS", "Let users send their own style instructions to cloud voices."
     )

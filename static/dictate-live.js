@@ -30,6 +30,7 @@ export class LiveText {
     this.running = false;
     this.controller = null;
     this.firstWordsAt = 0; // performance.now() when words were first shown
+    this.nextAfter = 0; // seconds the server wants between passes; null: it takes no more
   }
 
   // Passes until stop(): `snapshot()` gives {blob, ext, seconds} of the recording so far.
@@ -37,8 +38,10 @@ export class LiveText {
     this.running = true;
     this.loop = (async () => {
       let lastSeconds = 0;
-      while (this.running) {
-        const wait = this.sentAt + MIN_GAP_MS - performance.now();
+      while (this.running && this.nextAfter !== null) {
+        // The server may ask for more time between passes (a cloud engine bills each one).
+        const gap = Math.max(MIN_GAP_MS, (this.nextAfter || 0) * 1000);
+        const wait = this.sentAt + gap - performance.now();
         if (wait > 0) await sleep(wait);
         const now = snapshot();
         if (!this.running) break;
@@ -87,6 +90,7 @@ export class LiveText {
           const heard = wordsOf(growing.trim());
           this.paint(heard.slice(this.overlap(heard)));
         } else if (event.type === "done") {
+          if (event.next_after !== undefined) this.nextAfter = event.next_after; // null: no more passes
           this.agree(event);
         } else if (event.type === "error") {
           return BUSY_WAIT_MS;

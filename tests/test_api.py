@@ -360,7 +360,7 @@ def test_live_dictation_passes(client: Any) -> None:
     half = audio.encode((samples[: len(samples) // 2] * 32767).astype(np.int16), 16000, "wav")
     events = _events(_live(client, half, partial="1", language="en"))
     done = events[-1]
-    assert done["type"] == "done" and done["partial"] is True and done["offset"] == 0
+    assert done["type"] == "done" and done["partial"] is True and done["offset"] == 0 and done["next_after"] == 0
     assert "call me back" in done["text"].lower() and "meeting" not in done["text"].lower()
     assert "".join(e["text"] for e in events if e["type"] == "delta").strip() == done["text"]
     times = [(w["start"], w["end"]) for w in done["words"]]
@@ -379,7 +379,7 @@ def test_live_dictation_refusals_and_silence(client: Any, make_app: Any) -> None
     silence = audio.encode(np.zeros(16000, dtype=np.int16), 16000, "wav")
     done = _events(_live(client, silence, partial="1"))[-1]  # nothing said yet: no text, no error
     assert done == {"type": "done", "text": "", "words": [], "partial": True, "offset": 0.0, "duration": 1.0,
-                    "language": None}
+                    "language": None, "next_after": 0.0}
     problem_of(_live(client, silence, partial="0"), 422)
     problem_of(_live(client, b"\x00\x01binary junk" * 80), 415)
     problem_of(_live(client, silence, partial="1", offset="soon"), 400)

@@ -295,6 +295,7 @@ def test_live_dictation_uses_the_services_streaming(make_cloud_app: Any, fake_az
     seen = fake_azure.requests[-1]
     assert seen.files["file"][:2] == ("audio.wav", "audio/wav") and events[-1]["offset"] == 0.5
     assert events[-1]["type"] == "done" and events[-1]["partial"] is True
+    assert events[-1]["next_after"] == 2.0  # READER_CLOUD_LIVE_INTERVAL: each pass is billed
 
     # The service fails half-way: the deltas so far, then an error event (the status was sent).
     fake_azure.stream_fail_after = 2
@@ -310,3 +311,32 @@ def test_live_dictation_uses_the_services_streaming(make_cloud_app: Any, fake_az
                        data={"file": (io.BytesIO(clip), "clip.ogg", "audio/ogg"), "language": "en", "partial": "0"})
     body = problem_of(resp, resp.status_code)
     assert resp.status_code >= 500 and "key" in body["detail"].lower()
+
+
+def test_live_passes_to_the_cloud_can_be_switched_off_and_keep_to_their_share(
+        make_cloud_app: Any, fake_azure: FakeAzure, espeak: Any) -> None:
+    """READER_CLOUD_LIVE_INTERVAL=0: a partial pass sends nothing and tells the browser to stop
+    passing; the final pass still goes. With a quota per minute, live passes take at most half
+    of it and never wait for a turn: the rest is kept for recordings that end."""
+    import json
+
+    spoken = espeak.synthesize("Reading aloud helps people rest their eyes.", "en-us")
+    clip = audio.encode(spoken.samples, spoken.sample_rate, "opus")
+
+    def live(client: Any, partial: str) -> Any:
+        return client.post("/api/transcriptions/live", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(clip), "clip.ogg", "audio/ogg"), "language": "en",
+                                 "partial": partial})
+
+    off = make_cloud_app(stt=True, cloud_live_interval=0).test_client()
+    sent = len(fake_azure.requests)
+    done = json.loads(live(off, "1").get_data(as_text=True).splitlines()[-1])
+    assert done["text"] == "" and done["next_after"] is None and len(fake_azure.requests) == sent
+    assert "eyes" in json.loads(live(off, "0").get_data(as_text=True).splitlines()[-1])["text"].lower()
+
+    paced = make_cloud_app(stt=True, cloud_stt_per_minute=4).test_client()
+    assert live(paced, "1").status_code == 200
+    assert live(paced, "1").status_code == 200
+    refused = live(paced, "1")  # half of 4 are taken: refused at once, not queued
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+    assert live(paced, "0").status_code == 200  # a finished recording still has its turn

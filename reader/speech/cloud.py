@@ -67,18 +67,25 @@ class Pacer:
         self._sent: list[float] = []
         self._lock = threading.Lock()
 
-    def take(self, profile: Profile) -> None:
+    def take(self, profile: Profile, *, share: float = 1.0) -> None:
+        """Wait for a turn. With `share` < 1 (live dictation's passes, which can be skipped), take one
+        only while the window is less than that share full, and never wait: the rest of the quota is
+        kept for the dictations that end a recording."""
         if self.per_window <= 0:
             return
         deadline = time.monotonic() + self.wait
+        limit = self.per_window if share >= 1 else max(1, int(self.per_window * share))
         while True:
             with self._lock:
                 now = time.monotonic()
                 self._sent = [t for t in self._sent if now - t < self.window]
-                if len(self._sent) < self.per_window:
+                if len(self._sent) < limit:
                     self._sent.append(now)
                     return
-                free_at = self._sent[0] + self.window
+                free_at = self._sent[len(self._sent) - limit] + self.window
+            if share < 1:
+                raise CloudBusy(f"The {profile.service}'s quota is kept for finished recordings just now.",
+                                retry_after=free_at - now)
             if free_at > deadline:
                 raise CloudBusy(f"The {profile.service} takes {self.per_window} dictations a minute and more are "
                                 "waiting. Please try again in a minute.", retry_after=free_at - now)
@@ -330,7 +337,7 @@ class CloudTranscriber:
         if data is None:
             data, filename = _wav(samples), "audio.wav"
         file = upload_name(data, filename)
-        self.pacer.take(self._profile)
+        self.pacer.take(self._profile, share=0.5 if quick else 1.0)
         release = self._slots.acquire()
         try:
             try:

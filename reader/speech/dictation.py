@@ -74,7 +74,9 @@ class LiveTranscription:
     engine fails once started. Holds its heavy-work slot until iterated to the end or closed."""
 
     def __init__(self, events: Iterator[str | Transcript], gate: Any, *, offset: float, duration: float,
-                 partial: bool, on_done: Any = None, source: Iterator[str | Transcript] | None = None) -> None:
+                 partial: bool, on_done: Any = None, source: Iterator[str | Transcript] | None = None,
+                 next_after: float | None = 0.0) -> None:
+        self.next_after = next_after
         self._source = source if source is not None else events
         self._events = events
         self._gate = gate
@@ -103,8 +105,11 @@ class LiveTranscription:
     def _done(self, result: Transcript) -> dict[str, Any]:
         words = [{"text": w.text, "start": round(w.t0 + self.offset, 3), "end": round(w.t1 + self.offset, 3)}
                  for w in result.words]
-        return {"type": "done", "text": result.text, "words": words, "partial": self.partial,
+        done = {"type": "done", "text": result.text, "words": words, "partial": self.partial,
                 "offset": round(self.offset, 3), "duration": round(self.duration, 3), "language": result.language}
+        if self.partial:  # how long the browser waits before the next pass; None: no more passes
+            done["next_after"] = self.next_after
+        return done
 
     def close(self) -> None:
         """Stop decoding (the client went away) and give the heavy-work slot back."""
@@ -121,7 +126,7 @@ class LiveTranscription:
 def live_dictation(transcriber: Transcriber, data: bytes, filename: str | None, *, language: str | None,
                    prompt: str | None, max_seconds: float, partial: bool, offset: float = 0.0,
                    hotwords: str | None = None, client: str | None = None, metrics: Metrics | None = None,
-                   heavy: HeavyWork | None = None) -> LiveTranscription:
+                   heavy: HeavyWork | None = None, next_after: float | None = 0.0) -> LiveTranscription:
     """A pass of live dictation over the recording so far (`partial`) or the whole of it (the
     final pass). Every check (audio, language, silence, a free slot) is made here, before the
     first event, so that a refusal is an ordinary error response."""
@@ -137,6 +142,9 @@ def live_dictation(transcriber: Transcriber, data: bytes, filename: str | None, 
     window = samples[int(start * audio.TRANSCRIBE_RATE):]
     if duration > COMMAND_UTTERANCE_SECONDS:
         hotwords = None
+    if partial and next_after is None:  # no live passes with this engine: nothing is decoded
+        return LiveTranscription(iter([Transcript(text="", language=language, duration=duration)]), nullcontext(),
+                                 offset=start, duration=duration, partial=True, next_after=None)
     silent = float(np.abs(window).max(initial=0.0)) < 1e-3
     if silent and not partial:
         raise NoSpeech("The recording is silent. Check the microphone and try again.")
@@ -160,7 +168,7 @@ def live_dictation(transcriber: Transcriber, data: bytes, filename: str | None, 
                 metrics.used_tokens(transcriber.name, kind, count)
 
     return LiveTranscription(events, gate, offset=start, duration=duration, partial=partial, on_done=done,
-                             source=source)
+                             source=source, next_after=next_after)
 
 
 def _events(transcriber: Transcriber, samples: np.ndarray, data: bytes | None, filename: str | None, *,

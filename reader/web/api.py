@@ -312,8 +312,9 @@ def live_transcription() -> Any:
     recording: a quick pass from `offset` seconds on; "0" on stop: the whole recording, as
     /api/transcriptions), `language`, `prompt`. Answers application/x-ndjson, a JSON event per
     line as the text is decoded: {"type": "delta", "text"}..., then {"type": "done", "text",
-    "words": [{"text", "start", "end"}], "offset", "duration"}. Refusals come before the first
-    event, as problem+json; a failure after it is an {"type": "error"} event."""
+    "words": [{"text", "start", "end"}], "offset", "duration"} (+ "next_after" on a partial pass:
+    seconds to wait before the next, or null for no more). Refusals come before the first event,
+    as problem+json; a failure after it is an {"type": "error"} event."""
     import json
 
     from ..speech.dictation import COMMAND_HOTWORDS, live_dictation
@@ -337,10 +338,15 @@ def live_transcription() -> Any:
     if prompt is not None and len(prompt) > 1000:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
     english = (language or "en") == "en"
+    # A cloud engine bills every pass: they come at most every READER_CLOUD_LIVE_INTERVAL seconds.
+    next_after: float | None = 0.0
+    if svc.transcriber.capabilities.remote:
+        interval = svc.settings.cloud_live_interval
+        next_after = interval if interval > 0 else None
     passes = live_dictation(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
                             max_seconds=svc.settings.max_audio_seconds, partial=partial, offset=offset,
                             hotwords=COMMAND_HOTWORDS if english else None, client=request.remote_addr,
-                            metrics=svc.metrics, heavy=svc.heavy)
+                            metrics=svc.metrics, heavy=svc.heavy, next_after=next_after)
 
     class Lines:
         """The events as lines; closing it (the client left) stops the pass and frees its slot."""
