@@ -240,8 +240,11 @@ def test_cli_narrate_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     source = tmp_path / "long.txt"
     source.write_text(text)
     with source.open("rb") as stdin:
+        # Ctrl-C as in a terminal: a suite started in the background (`make test &`) passes SIGINT
+        # on ignored, and Python then installs no KeyboardInterrupt for it.
         proc = subprocess.Popen([sys.executable, "-m", "reader.cli", "narrate", "-", "-o", str(out)], stdin=stdin,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(8)  # the voice loads and a few sentences are read
     assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
     proc.send_signal(signal.SIGINT)
