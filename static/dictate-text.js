@@ -60,7 +60,9 @@ export function interpret(transcript, { kind = "text" } = {}) {
   let list = words(transcript);
   const near = nearCommand(list);
   if (near?.action) return near.action;
-  if (near && (kind === "text" || kind === "line")) list = near.list; // marks mean nothing in an address
+  // Misheard marks are put right in a message box only: a one-line field often holds a single
+  // word or name ("Colin" in a town or subject field), and an address or number takes no marks.
+  if (near && kind === "text") list = near.list;
   const keys = list.map((w) => w.key).filter(Boolean);
   const said = keys.join(" ");
   if (said === "undo" || said === "undo that") return { type: "undo" };

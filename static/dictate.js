@@ -6,14 +6,17 @@
 //   <form data-dictate-all> ... </form>          every text field inside (data-dictate="off" opts out)
 //
 // Each field gets a labelled "Dictate" button (tap to start and tap to stop, or hold it
-// down while speaking), a level meter and a "Read back" button. The recording
-// (MediaRecorder: webm/opus, else mp4) is sent to the Reader server it came from (found
-// from this module's own URL, so another site only needs READER_CORS_ORIGINS to list
-// it); the text is inserted at the caret, replacing any selection. Refused or missing
+// down while speaking), a level meter, a "Read back" button and, once dictation has changed
+// the field, "Undo". The recording (MediaRecorder: webm/opus, else mp4) goes to the Reader
+// server it came from (found from this module's own URL, so another site only needs
+// READER_CORS_ORIGINS to list it): while recording, again and again, for the words heard so
+// far (dictate-live.js, shown under the field); on stop, whole, for the text, which is
+// inserted at the caret, replacing any selection. Start and stop are told by short sounds
+// (dictate-sound.js) rather than by speech a microphone would hear. Refused or missing
 // microphones, silence and server errors leave the field untouched and say why.
 // Focus stays where the user put it; one polite live region tells the state.
-// dictate-record.js records and uploads; dictate-text.js turns the words into the field's
-// text (spoken commands, email, phone and number fields, names).
+// dictate-record.js records; dictate-text.js turns the words into the field's text (spoken
+// commands, email, phone and number fields, names); dictate-edit.js changes the field.
 
 import { openMicrophone, problem, Recording, UNREACHABLE } from "./dictate-record.js";
 import { FieldEditor } from "./dictate-edit.js";

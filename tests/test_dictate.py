@@ -526,6 +526,29 @@ FORMATTING = [
     ("#dob-year", "Nineteen ninety.", "1990"),
     ("#dob-year", "Nineteen oh five", "1905"),
     ("#dob-year", "two thousand and three", "2003"),
+    # Spoken digit patterns in phone and number fields, and number words misheard as homophones.
+    ("#phone", "Double five.", "55"),
+    ("#phone", "Double-five, triple nine.", "55999"),
+    ("#phone", "oh one six one, four nine six, double oh seven", "0161496007"),
+    ("#phone", "oh, to, oh, for, six.", "02046"),
+    ("#dob-day", "Double one.", "11"),
+    # A command misheard, standing on its own (the whole utterance, or a sentence at an edge).
+    ("#message", "Comment.", ","),
+    ("#message", "Kama.", ","),
+    ("#message", "Colin.", ":"),
+    ("#message", "Question more?", "?"),
+    ("#message", "Phil, stop.", "."),
+    ("#message", "And new line.", "\n"),
+    ("#message", "I went home. Fill stop.", "I went home."),
+    ("#message", "Dear team. Comment.", "Dear team,"),
+    # ... and words, wherever they are words.
+    ("#message", "Come in.", "Come in."),
+    ("#message", "Comments are welcome.", "Comments are welcome."),
+    ("#message", "Colin is here.", "Colin is here."),
+    ("#message", "And do you?", "And do you?"),
+    ("#name", "Colin.", "Colin"),
+    ("#town", "Colin.", "Colin"),
+    ("#email", "colin at example dot com", "colin@example.com"),
 ]
 
 APPLY = """async ([selector, transcript]) => {
