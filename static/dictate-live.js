@@ -42,22 +42,31 @@ export class LiveText {
         // The server may ask for more time between passes (a cloud engine bills each one).
         const gap = Math.max(MIN_GAP_MS, (this.nextAfter || 0) * 1000);
         const wait = this.sentAt + gap - performance.now();
-        if (wait > 0) await sleep(wait);
-        const now = snapshot();
+        if (wait > 0) await this.pause(wait);
         if (!this.running) break;
-        if (!now || now.seconds <= lastSeconds + 0.2) { await sleep(100); continue; }
+        const now = snapshot();
+        if (!now || now.seconds <= lastSeconds + 0.2) { await this.pause(100); continue; }
         lastSeconds = now.seconds;
         this.sentAt = performance.now();
-        const pause = await this.pass(now);
-        if (pause) await sleep(pause);
+        const rest = await this.pass(now);
+        if (rest && this.running) await this.pause(rest);
       }
     })();
+  }
+
+  // A wait that stop() cuts short: the final pass must not wait for the next live one.
+  pause(ms) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => { clearTimeout(timer); resolve(); };
+    });
   }
 
   // Ends the passes (the one under way is abandoned: the final transcription follows).
   async stop() {
     this.running = false;
     this.controller?.abort();
+    this.wake?.();
     await this.loop?.catch(() => {});
   }
 
@@ -187,10 +196,6 @@ export async function transcribeWhole(url, { blob, ext }, language, onText) {
     throw err;
   }
   throw new Error("The server sent no text.");
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => { setTimeout(resolve, ms); });
 }
 
 // The JSON events of an application/x-ndjson body, as they arrive.
