@@ -324,8 +324,9 @@ def _every_entry_decodes(cluster: Cluster) -> int:
 
 
 def test_fifty_clients_through_nginx_in_front_of_both_hosts(cluster: Cluster) -> None:
-    """60 s of 50 clients through deploy/nginx.conf: reading documents, pages, static files and
-    cached audio, and opening new documents; no 5xx; every cached entry whole afterwards."""
+    """30 s of 50 clients through deploy/nginx.conf: reading documents, pages, static files and
+    cached audio, and opening new documents; no 5xx; every cached entry whole afterwards.
+    (bench/nginx.py measures throughput; this is about correctness under load.)"""
     from proxy import start_nginx, stop_nginx
 
     docs = [post_document(cluster.a, f"Load document {n}. It is read by many clients at once.") for n in range(4)]
@@ -335,7 +336,7 @@ def test_fifty_clients_through_nginx_in_front_of_both_hosts(cluster: Cluster) ->
     front, nginx = start_nginx(cluster.tmp / "nginx", [cluster.a, cluster.b])
     counts: dict[int, int] = {}
     guard = threading.Lock()
-    stop_at = time.monotonic() + 60
+    stop_at = time.monotonic() + 30
 
     def client(i: int) -> None:
         n = 0
@@ -364,5 +365,5 @@ def test_fifty_clients_through_nginx_in_front_of_both_hosts(cluster: Cluster) ->
         stop_nginx(nginx)
     print("responses by status:", dict(sorted(counts.items())))
     assert sum(n for status, n in counts.items() if status >= 500) == 0, counts
-    assert counts.get(200, 0) + counts.get(201, 0) > 1000, counts
+    assert counts.get(200, 0) + counts.get(201, 0) > 500, counts
     print("entries checked:", _every_entry_decodes(cluster))
