@@ -365,5 +365,5 @@ def test_fifty_clients_through_nginx_in_front_of_both_hosts(cluster: Cluster) ->
         stop_nginx(nginx)
     print("responses by status:", dict(sorted(counts.items())))
     assert sum(n for status, n in counts.items() if status >= 500) == 0, counts
-    assert counts.get(200, 0) + counts.get(201, 0) > 500, counts
+    assert counts.get(200, 0) + counts.get(201, 0) > 5000, counts  # about 36,000 here
     print("entries checked:", _every_entry_decodes(cluster))
