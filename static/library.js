@@ -20,11 +20,31 @@ function progress(text) {
   return `sentence ${done + 1} of ${text.count} (${Math.round((done / text.count) * 100)}%)`;
 }
 
-function button(label, name, onClick, extra = "") {
+// Icons as in templates/icons.html (Material Design paths, Apache-2.0), beside the words.
+const ICONS = {
+  close: "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z",
+  delete: "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z",
+};
+
+function icon(name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", `icon icon-${name}`);
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+function button(label, name, onClick, extra = "", iconName = "") {
   const b = document.createElement("button");
   b.type = "button";
   b.className = `button small ${extra}`.trim();
-  b.textContent = label;
+  if (iconName) b.append(icon(iconName));
+  b.append(label);
   b.setAttribute("aria-label", `${label}: ${name}`);
   b.addEventListener("click", onClick);
   return b;
@@ -60,7 +80,7 @@ function render() {
       button("Remove from this list", text.title, () => {
         forgetPosition(text.id);
         removed(item, `Removed “${text.title}” from this list.`);
-      }),
+      }, "", "close"),
       button("Forget on the server", text.title, async () => {
         const response = await fetch(`/api/documents/${encodeURIComponent(text.id)}`, { method: "DELETE" })
           .catch(() => null);
@@ -70,7 +90,7 @@ function render() {
         }
         forgetPosition(text.id);
         removed(item, `“${text.title}” was forgotten on the server and removed from this list.`);
-      }, "danger"),
+      }, "danger", "delete"),
     );
     item.append(link, about, actions);
     list.append(item);
