@@ -165,12 +165,14 @@ export class LiveText {
   }
 }
 
-/** The final pass on stop: the whole recording, with the command words; `onText(text)` is told
- * the text as it is decoded. Resolves to the text; throws with the server's reason. */
-export async function transcribeWhole(url, { blob, ext }, language, onText) {
+/** The final pass on stop: the whole recording, listening for what a field of kind `field`
+ * takes (the commands, spoken digits); `onText(text)` is told the text as it is decoded.
+ * Resolves to the text; throws with the server's reason. */
+export async function transcribeWhole(url, { blob, ext }, language, onText, field = "") {
   const form = new FormData();
   form.append("file", blob, `dictation.${ext}`);
   form.append("partial", "0");
+  if (field) form.append("field", field); // what the recogniser listens for: commands, digits, none
   if (language) form.append("language", language);
   let response;
   try {

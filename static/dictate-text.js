@@ -269,7 +269,8 @@ function formatNumber(list, { phone = false, month = false }) {
   const tokens = [];
   let plus = false;
   for (const w of list) {
-    for (let t of w.key.split("-")) {
+    // "double-five", and "Double4" as Whisper writes "double four" now and then.
+    for (let t of w.key.split(/-|(?<=\p{L})(?=\d)|(?<=\d)(?=\p{L})/u)) {
       t = t.replace(/(\d)(st|nd|rd|th)$/, "$1");
       if (ORDINALS[t]) t = ORDINALS[t];
       else if (/^\p{L}+teenth$/u.test(t)) t = t.slice(0, -2);

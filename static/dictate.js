@@ -338,7 +338,7 @@ class Widget {
         (heard) => {
           // The final words as they come, once they say more than the live passes did.
           if (heard.length >= this.preview.textContent.trim().length) this.showLive({ settled: "", tentative: heard });
-        });
+        }, this.kind);
     } catch (err) {
       this.setState("idle");
       this.hideLive();

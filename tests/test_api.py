@@ -388,6 +388,7 @@ def test_live_dictation_refusals_and_silence(client: Any, make_app: Any) -> None
     problem_of(_live(client, silence, language="xx yy"), 400)
     problem_of(client.post("/api/transcriptions/live", data={}, content_type="multipart/form-data"), 400)
     problem_of(_live(client, silence, prompt="x" * 1001), 400)
+    problem_of(_live(client, silence, field="password"), 400)
     short = make_app(max_audio_seconds=2).test_client()
     long = audio.encode(np.zeros(16000 * 5, dtype=np.int16), 16000, "flac")
     problem_of(_live(short, long, "long.flac", partial="1"), 413)
@@ -419,3 +420,14 @@ def test_a_live_pass_left_early_gives_its_slot_back(make_app: Any) -> None:
         resp.close()  # before reading a line
     assert app.extensions["reader"].heavy.stats()["active"] == 0
     assert _events(_live(client, speech, partial="1", language="en"))[-1]["text"]
+
+
+def test_whisper_loops_are_cut_from_the_final_text() -> None:
+    from reader.speech.dictation import hotwords_for, without_loops
+
+    assert without_loops("Triple, oh, yeah, yeah, yeah, yeah, yeah, yeah, yeah") == "Triple, oh, yeah, yeah"
+    assert without_loops("Comma. Comma. Comma. Comma.") == "Comma."
+    assert without_loops("I said no, no, no to him.") == "I said no, no, no to him."
+    assert without_loops("Thank you very much.") == "Thank you very much."
+    assert hotwords_for("email") is None and "Double" in str(hotwords_for("tel"))
+    assert "question mark" in str(hotwords_for("text")) and hotwords_for(None) == hotwords_for("text")

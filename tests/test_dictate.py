@@ -531,6 +531,7 @@ FORMATTING = [
     ("#phone", "Double-five, triple nine.", "55999"),
     ("#phone", "oh one six one, four nine six, double oh seven", "0161496007"),
     ("#phone", "oh, to, oh, for, six.", "02046"),
+    ("#phone", "0207 Double4.", "020744"),
     ("#dob-day", "Double one.", "11"),
     # A command misheard, standing on its own (the whole utterance, or a sentence at an edge).
     ("#message", "Comment.", ","),
@@ -631,12 +632,12 @@ COMMAND_RESULTS = {  # phrase -> (field, what it leaves there after START was di
 }
 
 
-def heard(server: str, clip: Path) -> str:
+def heard(server: str, clip: Path, field: str) -> str:
     """The final text of the live endpoint for a recording (what dictate.js gets on stop)."""
     boundary = "clip"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{clip.name}\"\r\n"
             "Content-Type: audio/ogg\r\n\r\n").encode() + clip.read_bytes()
-    for name, value in (("language", "en"), ("partial", "0")):
+    for name, value in (("language", "en"), ("partial", "0"), ("field", field)):
         body += f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}".encode()
     body += f"\r\n--{boundary}--\r\n".encode()
     request = urllib.request.Request(server + "/api/transcriptions/live", data=body,
@@ -658,7 +659,8 @@ def test_spoken_commands_from_several_voices(server: str, open_page: Callable[..
     table = []
     for voice in voices:
         for phrase, (selector, expected) in COMMAND_RESULTS.items():
-            text = heard(server, voice / f"{phrase.replace(' ', '-')}.ogg")
+            kind = "text" if selector == "#message" else "tel"
+            text = heard(server, voice / f"{phrase.replace(' ', '-')}.ogg", kind)
             page.fill(selector, "")
             if selector == "#message":
                 page.evaluate(APPLY, [selector, START])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any, cast
@@ -31,6 +32,27 @@ from .base import FileTranscriber, StreamingTranscriber, Transcriber, Transcript
 COMMAND_HOTWORDS = ("Comma, full stop, period, question mark, exclamation mark, colon, semicolon, new line, "
                     "new paragraph, undo, delete that, scratch that, double, triple, oh.")
 COMMAND_UTTERANCE_SECONDS = 4.0
+# What a field of each kind is biased towards (dictate.js sends the kind): spoken digit patterns
+# in number fields; nothing in addresses, where command words only got in the way ("at" was lost
+# from "john dot smith at example dot com" with them); the commands everywhere else.
+DIGIT_HOTWORDS = "Double, triple, oh."
+_FIELD_HOTWORDS = {"email": None, "url": None, "tel": DIGIT_HOTWORDS, "number": DIGIT_HOTWORDS,
+                   "month": DIGIT_HOTWORDS}
+FIELD_KINDS = frozenset({"text", "line", "name", "postal", *_FIELD_HOTWORDS})
+
+
+def hotwords_for(field: str | None) -> str | None:
+    """The hotwords for a field of this kind (dictate-text.js's fieldKind); the commands when unknown."""
+    return _FIELD_HOTWORDS.get(field or "", COMMAND_HOTWORDS)
+
+
+_LOOP = re.compile(r"\b((?:[\w']+[,.!?]?\s+){1,3}?)\1{3,}", re.IGNORECASE)
+
+
+def without_loops(text: str) -> str:
+    """Whisper's looping ("Triple, oh, yeah, yeah, yeah, ...") cut to one of each: a run of the same
+    one to three words said more than three times over is not speech."""
+    return _LOOP.sub(r"\1", text + " ").strip()
 _LANGUAGE_NAMES = {"en": "English"}  # for the message; other codes are shown as they are
 
 
@@ -105,7 +127,7 @@ class LiveTranscription:
     def _done(self, result: Transcript) -> dict[str, Any]:
         words = [{"text": w.text, "start": round(w.t0 + self.offset, 3), "end": round(w.t1 + self.offset, 3)}
                  for w in result.words]
-        done = {"type": "done", "text": result.text, "words": words, "partial": self.partial,
+        done = {"type": "done", "text": without_loops(result.text), "words": words, "partial": self.partial,
                 "offset": round(self.offset, 3), "duration": round(self.duration, 3), "language": result.language}
         if self.partial:  # how long the browser waits before the next pass; None: no more passes
             done["next_after"] = self.next_after

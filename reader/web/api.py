@@ -310,14 +310,15 @@ def transcriptions() -> Any:
 def live_transcription() -> Any:
     """One pass of live dictation. Multipart `file` (the recording so far), `partial` ("1" while
     recording: a quick pass from `offset` seconds on; "0" on stop: the whole recording, as
-    /api/transcriptions), `language`, `prompt`. Answers application/x-ndjson, a JSON event per
+    /api/transcriptions), `language`, `prompt`, `field` (the kind of form field: what the
+    final pass is biased towards). Answers application/x-ndjson, a JSON event per
     line as the text is decoded: {"type": "delta", "text"}..., then {"type": "done", "text",
     "words": [{"text", "start", "end"}], "offset", "duration"} (+ "next_after" on a partial pass:
     seconds to wait before the next, or null for no more). Refusals come before the first event,
     as problem+json; a failure after it is an {"type": "error"} event."""
     import json
 
-    from ..speech.dictation import COMMAND_HOTWORDS, live_dictation
+    from ..speech.dictation import FIELD_KINDS, hotwords_for, live_dictation
 
     svc = services()
     form = request.form
@@ -337,6 +338,9 @@ def live_transcription() -> Any:
     prompt = form.get("prompt") or None
     if prompt is not None and len(prompt) > 1000:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
+    field = form.get("field") or None
+    if field is not None and field not in FIELD_KINDS:
+        raise BadRequest(f"'field' is one of {', '.join(sorted(FIELD_KINDS))}.")
     english = (language or "en") == "en"
     # A cloud engine bills every pass: they come at most every READER_CLOUD_LIVE_INTERVAL seconds.
     next_after: float | None = 0.0
@@ -345,7 +349,7 @@ def live_transcription() -> Any:
         next_after = interval if interval > 0 else None
     passes = live_dictation(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
                             max_seconds=svc.settings.max_audio_seconds, partial=partial, offset=offset,
-                            hotwords=COMMAND_HOTWORDS if english else None, client=request.remote_addr,
+                            hotwords=hotwords_for(field) if english else None, client=request.remote_addr,
                             metrics=svc.metrics, heavy=svc.heavy, next_after=next_after)
 
     class Lines:
