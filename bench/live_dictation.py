@@ -3,8 +3,8 @@
     python bench/live_dictation.py [--limit N]
 
 Each recording of ../shared/eval/speech is played as if spoken into the browser, in real
-time: a live pass starts whenever the last one has finished (at most every 0.3 s, as
-dictate-live.js does) and decodes the recording as far as it has got, from the offset the
+time: a live pass starts when the last one has finished, at most every 0.3 s and leaving
+the server idle for as long as the last pass took (as dictate-live.js does) and decodes the recording as far as it has got, from the offset the
 browser's agreement rule (a Python copy of dictate-live.js's) has settled. Each pass really
 runs (live_dictation(), the code behind POST /api/transcriptions/live), and its measured time
 moves the clock on. The recording is sent as WAV: the browser's Opus chunks cost the decode
@@ -40,6 +40,7 @@ from reader.speech.whisper import WhisperTranscriber  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "eval" / "speech"
 MIN_GAP = 0.3
+DUTY = 0.5
 SETTLE_SECONDS = 15.0
 
 
@@ -109,7 +110,7 @@ def passes(engine: WhisperTranscriber, samples: np.ndarray) -> tuple[list[tuple[
         total = len(agreement.settled) + len(agreement.previous)
         shown.append((at, total))
         settled.append((at, len(agreement.settled)))
-        clock = max(at, clock + MIN_GAP)
+        clock = max(at, clock + MIN_GAP, clock + took / DUTY)
     return shown, settled
 
 

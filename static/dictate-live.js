@@ -8,6 +8,7 @@
 import { problem, UNREACHABLE } from "./dictate-record.js";
 
 const MIN_GAP_MS = 300; // between the starts of two passes
+const DUTY = 0.5; // a pass takes the server's CPU at most half of the time this client speaks
 const BUSY_WAIT_MS = 1000; // after a 429: the server is busy with this client's other work
 const SETTLE_SECONDS = 15; // past this much unsettled audio, move on at any settled word
 
@@ -27,6 +28,7 @@ export class LiveText {
     this.previous = []; // the last pass's words after the settled ones
     this.offset = 0; // seconds of audio settled: later passes start there
     this.sentAt = 0;
+    this.tookMs = 0; // how long the last pass took
     this.running = false;
     this.controller = null;
     this.firstWordsAt = 0; // performance.now() when words were first shown
@@ -40,7 +42,9 @@ export class LiveText {
       let lastSeconds = 0;
       while (this.running && this.nextAfter !== null) {
         // The server may ask for more time between passes (a cloud engine bills each one).
-        const gap = Math.max(MIN_GAP_MS, (this.nextAfter || 0) * 1000);
+        // At most half the time: the server (on one host, often the same 2 cores as the browser
+        // recording) has room for other work and other readers.
+        const gap = Math.max(MIN_GAP_MS, this.tookMs / DUTY, (this.nextAfter || 0) * 1000);
         const wait = this.sentAt + gap - performance.now();
         if (wait > 0) await this.pause(wait);
         if (!this.running) break;
@@ -49,6 +53,7 @@ export class LiveText {
         lastSeconds = now.seconds;
         this.sentAt = performance.now();
         const rest = await this.pass(now);
+        this.tookMs = performance.now() - this.sentAt;
         if (rest && this.running) await this.pause(rest);
       }
     })();

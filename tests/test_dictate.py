@@ -339,6 +339,10 @@ def test_push_to_talk_fills_an_email_field_and_reads_it_back(
     """Hold the button (here: Space) while speaking; "at" and "dot" make an address."""
     page = open_page("email")
     open_demo(page, server)
+    # The address must be heard exactly; on a 2-core CI machine the server's live passes and
+    # Chromium's fake capture share the CPU, and a starved capture lost a word now and then.
+    # The live passes have their own test (the textarea above); here they are off.
+    page.evaluate("() => document.getElementById('email').setAttribute('data-dictate-live', 'off')")
     button = mic(page, "Email address")
     button.focus()
     page.keyboard.down("Space")
@@ -367,7 +371,8 @@ def test_another_site_can_use_dictate_js(
         "<!doctype html><html lang='en'><head><title>Sign up</title>"
         f"<link rel='stylesheet' href='{server}/static/dictate.css'>"
         f"<script type='module' src='{server}/static/dictate.js'></script></head>"
-        "<body><main><label for='e'>Your email</label><input id='e' type='email' data-dictate>"
+        "<body><main><label for='e'>Your email</label><input id='e' type='email' data-dictate"
+        " data-dictate-live='off'>"  # heard exactly: no live passes competing for the CPU (see above)
         "</main></body></html>"
     )
     page = open_page("email", allow=(r"CORS policy|Failed to load resource",))
