@@ -56,6 +56,20 @@ def without_loops(text: str) -> str:
 _LANGUAGE_NAMES = {"en": "English"}  # for the message; other codes are shown as they are
 
 
+def _check_language(languages: tuple[str, ...], language: str | None) -> None:
+    if language and languages and language not in languages:
+        names = ", ".join(_LANGUAGE_NAMES.get(code, code) for code in languages)
+        raise Unprocessable(f"The dictation model understands {names} only; {language!r} cannot be transcribed.")
+
+
+def _count(metrics: Metrics | None, engine: str, samples: np.ndarray, result: Transcript) -> None:
+    """The audio seconds transcribed and the tokens a service reported, for /metrics."""
+    if metrics is not None:
+        metrics.transcribed(engine, samples.shape[0] / audio.TRANSCRIBE_RATE)
+        for kind, count in result.usage:
+            metrics.used_tokens(engine, kind, count)
+
+
 def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, language: str | None,
             prompt: str | None, max_seconds: float, client: str | None = None,
             metrics: Metrics | None = None, heavy: HeavyWork | None = None, words: bool = False,
@@ -63,9 +77,7 @@ def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, lang
     """A recording to text: decoded and checked here, then sent as is where the engine takes files."""
     samples = audio.decode(data, max_seconds=max_seconds)
     caps = transcriber.capabilities
-    if language and caps.languages and language not in caps.languages:
-        names = ", ".join(_LANGUAGE_NAMES.get(code, code) for code in caps.languages)
-        raise Unprocessable(f"The dictation model understands {names} only; {language!r} cannot be transcribed.")
+    _check_language(caps.languages, language)
     if float(np.abs(samples).max(initial=0.0)) < 1e-3:
         raise NoSpeech("The recording is silent. Check the microphone and try again.")
     gate = heavy.slot(client) if heavy is not None and not caps.remote else nullcontext()
@@ -76,10 +88,7 @@ def dictate(transcriber: Transcriber, data: bytes, filename: str | None, *, lang
         else:
             result = transcriber.transcribe(samples, language=language, prompt=prompt, word_timestamps=words,
                                             temperature=temperature, task=task)
-    if metrics is not None:
-        metrics.transcribed(transcriber.name, samples.shape[0] / audio.TRANSCRIBE_RATE)
-        for kind, count in result.usage:
-            metrics.used_tokens(transcriber.name, kind, count)
+    _count(metrics, transcriber.name, samples, result)
     if not result.text.strip():
         raise NoSpeech("No speech was heard in the recording. Please try again, a little closer to the microphone.")
     return result
@@ -154,9 +163,7 @@ def live_dictation(transcriber: Transcriber, data: bytes, filename: str | None, 
     first event, so that a refusal is an ordinary error response."""
     samples = audio.decode(data, max_seconds=max_seconds)
     caps = transcriber.capabilities
-    if language and caps.languages and language not in caps.languages:
-        names = ", ".join(_LANGUAGE_NAMES.get(code, code) for code in caps.languages)
-        raise Unprocessable(f"The dictation model understands {names} only; {language!r} cannot be transcribed.")
+    _check_language(caps.languages, language)
     duration = samples.shape[0] / audio.TRANSCRIBE_RATE
     start = min(max(offset, 0.0), duration) if partial else 0.0
     if partial and duration - start > LIVE_WINDOW_SECONDS:
@@ -184,10 +191,8 @@ def live_dictation(transcriber: Transcriber, data: bytes, filename: str | None, 
     events = itertools.chain([first] if first is not None else [], source)
 
     def done(result: Transcript) -> None:
-        if metrics is not None and not silent:
-            metrics.transcribed(transcriber.name, window.shape[0] / audio.TRANSCRIBE_RATE)
-            for kind, count in result.usage:
-                metrics.used_tokens(transcriber.name, kind, count)
+        if not silent:
+            _count(metrics, transcriber.name, window, result)
 
     return LiveTranscription(events, gate, offset=start, duration=duration, partial=partial, on_done=done,
                              source=source, next_after=next_after)

@@ -280,16 +280,22 @@ def speech() -> Any:
     return audio_response(svc.speech.speak(req))
 
 
-def transcribe_upload(language: str | None, *, words: bool = False, temperature: float = 0.0,
-                      task: str = "transcribe") -> Transcript:
-    """The multipart `file` (+ `prompt`) of this request, transcribed; the audio is never stored."""
-    svc = services()
+def _recording() -> tuple[Any, str | None]:
+    """This request's multipart `file` and its `prompt`, checked."""
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("Send the recording as a multipart form field named 'file'.")
     prompt = request.form.get("prompt") or None
     if prompt is not None and len(prompt) > 1000:
         raise BadRequest("'prompt' is limited to 1,000 characters.")
+    return upload, prompt
+
+
+def transcribe_upload(language: str | None, *, words: bool = False, temperature: float = 0.0,
+                      task: str = "transcribe") -> Transcript:
+    """The multipart `file` (+ `prompt`) of this request, transcribed; the audio is never stored."""
+    svc = services()
+    upload, prompt = _recording()
     return dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
                    max_seconds=svc.settings.max_audio_seconds, client=request.remote_addr,
                    metrics=svc.metrics, heavy=svc.heavy, words=words, temperature=temperature, task=task)
@@ -332,12 +338,7 @@ def live_transcription() -> Any:
         raise BadRequest("'offset' is a number of seconds.") from None
     if not 0.0 <= offset <= svc.settings.max_audio_seconds:
         raise BadRequest(f"'offset' is between 0 and {svc.settings.max_audio_seconds:g} seconds.")
-    upload = request.files.get("file")
-    if upload is None:
-        raise BadRequest("Send the recording as a multipart form field named 'file'.")
-    prompt = form.get("prompt") or None
-    if prompt is not None and len(prompt) > 1000:
-        raise BadRequest("'prompt' is limited to 1,000 characters.")
+    upload, prompt = _recording()
     field = form.get("field") or None
     if field is not None and field not in FIELD_KINDS:
         raise BadRequest(f"'field' is one of {', '.join(sorted(FIELD_KINDS))}.")
