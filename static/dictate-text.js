@@ -319,11 +319,37 @@ const HOMOPHONES = { to: "two", too: "two", for: "four", fore: "four", won: "one
   owe: "oh", tree: "three", free: "three", sex: "six", nigh: "nine", tin: "ten" };
 const NUMBER_WORDS = [...Object.keys(SMALL), ...Object.keys(TENS), "double", "triple", "hundred", "thousand"];
 
+// Soundex's classes of consonants that sound alike (b f p v, c g j k q s x z, d t, l, m n, r).
+const CONSONANT_CLASS = Object.fromEntries(
+  ["bfpv", "cgjkqsxz", "dt", "l", "mn", "r"].flatMap((letters, k) => [...letters].map((c) => [c, String(k + 1)])));
+
+// The consonants after the first sound, by class, as Soundex codes them (a run of one class
+// counts once; h and w do not part a run; vowels do): "purple" and "triple" are both 614,
+// "dabble" and "double" both 14. A misheard word keeps its rhythm and its later consonants
+// far more often than its first sound ("Purple nine" for "triple nine").
+function afterFirstSound(word) {
+  const letters = word.toLowerCase().replace(/[^a-z]/g, "");
+  let code = "";
+  let last = CONSONANT_CLASS[letters[0]] ?? "";
+  for (const c of letters.slice(1)) {
+    const k = CONSONANT_CLASS[c];
+    if (k && k !== last) code += k;
+    if (c !== "h" && c !== "w") last = k ?? "";
+  }
+  return code;
+}
+
 function numberWord(t) {
   if (t in SMALL || t in TENS || /^[\d.,]+$/.test(t) || NUMBER_WORDS.includes(t)) return t;
   if (HOMOPHONES[t]) return HOMOPHONES[t];
   const piece = [{ core: t, key: t }];
-  return NUMBER_WORDS.find((w) => w.length > 2 && soundsLike(piece, [w])) ?? t;
+  const near = NUMBER_WORDS.find((w) => w.length > 2 && soundsLike(piece, [w]));
+  if (near) return near;
+  // Else the one number word with the same vowel sounds and the same later consonants, if
+  // there is just one and it has two or more ("down" could be nine, ten or one: it stays).
+  const rest = afterFirstSound(t);
+  const alike = NUMBER_WORDS.filter((w) => vowelSounds(w) === vowelSounds(t) && afterFirstSound(w) === rest);
+  return rest.length >= 2 && alike.length === 1 ? alike[0] : t;
 }
 
 function cardinal(tokens) {
