@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
+from flask import Flask
 
 from .config import Settings
 
 if TYPE_CHECKING:
     from .speech.base import Synthesizer, Transcriber
-    from .wiring import Services
 
 PACKAGE = Path(__file__).resolve().parent
 # Templates and static files sit at the top of a checkout; a wheel carries them inside the package.
@@ -36,8 +35,3 @@ def create_app(
     app.extensions["reader"] = wiring.build_services(settings, synthesizers, transcribers)
     wiring.init_web(app)
     return app
-
-
-def services(app: Flask | None = None) -> Services:
-    """The Services of the current (or given) app."""
-    return (app or current_app).extensions["reader"]  # type: ignore[no-any-return]

@@ -80,7 +80,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """A narration queue consumer, until stopped."""
     from .logs import quiet_content_loggers
-    from .narration.queue import run_worker
+    from .worker import run_worker
 
     quiet_content_loggers()
     if args.with_parent:
@@ -107,7 +107,8 @@ def _narrate(args: argparse.Namespace, settings: Settings) -> int:
 
     from .documents import ingest
     from .errors import ReaderError
-    from .narration.narrate import FORMATS, Cancelled, Spec, narrate
+    from .narration.narrate import Cancelled, narrate
+    from .narration.spec import FORMATS, Spec
 
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower() or "m4b"
     if fmt not in FORMATS:
@@ -159,9 +160,9 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     """What is stored, how much, and the oldest of each kind, against the retention settings."""
     import datetime as dt
 
-    from .cache import AudioCache
+    from .audio_cache import AudioCache
     from .documents.store import DocumentStore
-    from .narration.queue import jobs_for
+    from .wiring import jobs_for
 
     def when(stamp: float) -> str:
         if not stamp:
@@ -174,7 +175,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     store: Any = DocumentStore(Path(settings.data_dir) / "documents")
     shared = None
     if settings.redis_url:
-        from .audio_tier import RedisAudioTier
+        from .audio_cache.redis_tier import RedisAudioTier
         from .documents.store import RedisDocumentStore
         from .shared import shared_redis
 

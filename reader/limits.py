@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from .errors import Busy, ClientBusy, StoreUnavailable
 
 if TYPE_CHECKING:
-    from .audio_tier import RedisLocks
+    from .shared import RedisLocks
 
 # Clients share this many sets of slot files (so the directory never grows).
 CLIENT_STRIPES = 4096

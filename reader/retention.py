@@ -9,38 +9,41 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .wiring import Services
+    from .audio_cache import AudioCache
+    from .documents.imports import ImportStore
+    from .documents.store import Documents
+    from .narration.jobs import JobStore
 
 LOGGER = logging.getLogger(__name__)
 
 
-def forget_document(svc: Services, doc_id: str) -> bool:
+def forget_document(documents: Documents, jobs: JobStore, cache: AudioCache, doc_id: str) -> bool:
     """Delete a document, its narrations (running ones are cancelled) and the audio only it used.
     True when it was there; False when it was deleted before; NotFound for an unknown id."""
-    removed = svc.documents.delete(doc_id)
-    _forget_what_was_made(svc, doc_id)
+    removed = documents.delete(doc_id)
+    _forget_what_was_made(jobs, cache, doc_id)
     return removed
 
 
-def _forget_what_was_made(svc: Services, doc_id: str) -> None:
-    for job in svc.jobs.jobs():
+def _forget_what_was_made(jobs: JobStore, cache: AudioCache, doc_id: str) -> None:
+    for job in jobs.jobs():
         if job.doc_id == doc_id:
-            svc.jobs.cancel(job.id)
-            svc.jobs.remove(job.id)
-    svc.speech.cache.forget(doc_id)
+            jobs.cancel(job.id)
+            jobs.remove(job.id)
+    cache.forget(doc_id)
 
 
-def sweep(svc: Services, now: float | None = None) -> dict[str, int]:
+def sweep(documents: Documents, jobs: JobStore, cache: AudioCache, imports: ImportStore, *, document_days: float,
+          now: float | None = None) -> dict[str, int]:
     """Expire what is past its time; never a document whose narration is being made."""
     now = now or time.time()
-    settings = svc.settings
-    narrations = svc.jobs.expire(now)
-    busy = {job.doc_id for job in svc.jobs.jobs() if job.status in ("queued", "running")}
-    gone_docs = svc.documents.expire(now - settings.document_days * 86400, keep=busy)
+    narrations = jobs.expire(now)
+    busy = {job.doc_id for job in jobs.jobs() if job.status in ("queued", "running")}
+    gone_docs = documents.expire(now - document_days * 86400, keep=busy)
     for doc_id in gone_docs:
-        _forget_what_was_made(svc, doc_id)
-    counts = {"documents": len(gone_docs), "narrations": narrations, "audio": svc.speech.cache.expire(),
-              "imports": svc.imports.expire(now)}
+        _forget_what_was_made(jobs, cache, doc_id)
+    counts = {"documents": len(gone_docs), "narrations": narrations, "audio": cache.expire(),
+              "imports": imports.expire(now)}
     if any(counts.values()):
         LOGGER.info("retention: expired %(documents)d documents, %(narrations)d narrations, %(audio)d audio entries",
                     counts)

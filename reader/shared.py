@@ -6,11 +6,17 @@ each request waiting out a connect timeout: what needs Redis gets a 503 with Ret
 (`StoreUnavailable`), and what can go on without it (the local audio cache, a per-host rate
 limit, documents this process read lately) goes on. The first failure of a run and the
 recovery are logged once each, without any key or value.
+
+`RedisLocks` is the single-flight lock across hosts (the audio cache's and the heavy-work
+limit's): a Redis key with a short time to live that its holder's process renews. A holder
+that is killed stops renewing, and the lock is gone `LOCK_TTL` seconds later.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +31,19 @@ DOWN_SECONDS = 2.0  # after a failure, calls fail at once for this long, then Re
 RETRY_AFTER = 5.0  # what a refused client is told to wait
 # Replies that mean "not now" rather than a bug: still loading its data, a failed save, a replica.
 _TRANSIENT = ("LOADING", "MISCONF", "READONLY", "MASTERDOWN", "TRYAGAIN")
+
+LOCK_TTL = 10.0  # seconds a lock outlives a holder that stopped renewing it (was killed)
+RENEW_EVERY = 3.0
+
+# Renew or release a lock only if this holder still holds it. KEYS: lock. ARGV: token, ms.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 _POOLS: dict[str, SharedRedis] = {}
 _POOLS_LOCK = threading.Lock()
@@ -105,3 +124,84 @@ def shared_redis(url: str) -> SharedRedis:
         if url not in _POOLS:
             _POOLS[url] = SharedRedis(url)
         return _POOLS[url]
+
+
+class RedisLocks:
+    """Single-flight locks in Redis that die with their holder (see the module's docstring)."""
+
+    def __init__(self, shared: SharedRedis) -> None:
+        self.shared = shared
+        self._renew = shared.client.register_script(_RENEW)
+        self._release = shared.client.register_script(_RELEASE)
+        self._held: dict[str, str] = {}  # lock key -> token, renewed by this process's thread
+        self._guard = threading.Lock()
+        self._renewer_pid = 0
+
+    def _name(self, key: str) -> str:
+        return self.shared.key("lock", key)
+
+    def acquire(self, key: str, timeout: float) -> Callable[[], None] | None:
+        """Hold `key`; the result lets go. None when Redis is away (the caller goes on with its
+        local lock) or after `timeout` s of waiting (going ahead beats waiting for ever)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            try:
+                release = self.try_acquire(key)
+            except StoreUnavailable:
+                return None
+            if release is not None:
+                return release
+            if time.monotonic() >= deadline:
+                LOGGER.warning("shared audio lock held for over %.0f s; going ahead", timeout)
+                return None
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.2)
+
+    def try_acquire(self, key: str) -> Callable[[], None] | None:
+        """Hold `key` if it is free (the result lets go), None if it is held; StoreUnavailable
+        when Redis is away."""
+        name, token = self._name(key), secrets.token_hex(16)
+        if not self.shared.call(lambda r: r.set(name, token, nx=True, px=int(LOCK_TTL * 1000))):
+            return None
+        with self._guard:
+            self._held[name] = token
+            self._start_renewer()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            with self._guard:
+                self._held.pop(name, None)
+            try:
+                self.shared.call(lambda r: self._release(keys=[name], args=[token], client=r))
+            except StoreUnavailable:
+                pass  # it expires by itself
+
+        return release
+
+    def busy(self, key: str) -> bool:
+        try:
+            return bool(self.shared.call(lambda r: r.exists(self._name(key))))
+        except StoreUnavailable:
+            return False
+
+    def _start_renewer(self) -> None:
+        if self._renewer_pid == os.getpid():
+            return
+        self._renewer_pid = os.getpid()  # a forked worker starts its own
+        threading.Thread(target=self._renew_loop, name="reader-lock-renewer", daemon=True).start()
+
+    def _renew_loop(self) -> None:
+        while True:
+            time.sleep(RENEW_EVERY)
+            with self._guard:
+                held = list(self._held.items())
+            for name, token in held:
+                try:
+                    self._renew(keys=[name], args=[token, int(LOCK_TTL * 1000)])
+                except Exception:  # Redis away: the lock expires; renewing goes on after
+                    break

@@ -8,44 +8,30 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from flask import Flask, Request
 
+from .audio_cache import AudioCache
 from .budget import Counters, DailyBudget, DiskCounters, FallbackCounters, RateLimit, RedisCounters
-from .cache import AudioCache
 from .config import Settings
 from .documents.imports import ImportStore, RedisImportStore
 from .documents.store import Documents, DocumentStore, RedisDocumentStore
 from .limits import HeavyWork
 from .logs import quiet_content_loggers
 from .metrics import Metrics
-from .narration.jobs import JobStore
+from .narration.jobs import JobStore, RedisJobStore
+from .narration.queue import TaskQueue
+from .services import Services
 from .speech.align import WordAligner
 from .speech.base import Synthesizer, Transcriber
 from .speech.service import SpeechService
 
 if TYPE_CHECKING:
-    from .audio_tier import RedisAudioTier
+    from .audio_cache.redis_tier import RedisAudioTier
     from .shared import SharedRedis
 
 LOGGER = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What the views share, kept in app.extensions["reader"]."""
-
-    settings: Settings
-    documents: Documents
-    speech: SpeechService
-    transcriber: Transcriber
-    metrics: Metrics
-    speech_limit: RateLimit  # for POST /api/speech
-    heavy: HeavyWork
-    jobs: JobStore  # narrations
-    imports: ImportStore  # long scans, read in the background
-    redis: SharedRedis | None = None  # READER_REDIS_URL: what the hosts share
 
 
 def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] | None,
@@ -87,8 +73,6 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
         pronunciations=settings.pronunciations, metrics=metrics, budget=budget, fallback=settings.fallback,
         aligner=_word_aligner(cache, settings, transcribers), heavy=heavy, language_voices=settings.language_voices,
     )
-    from .narration.queue import jobs_for
-
     documents: Documents = DocumentStore(data / "documents")
     if shared is not None:
         documents = RedisDocumentStore(shared.redis, keep_seconds=settings.document_days * 86400)
@@ -96,7 +80,33 @@ def build_services(settings: Settings, synthesizers: Mapping[str, Synthesizer] |
     return Services(settings=settings, documents=documents, speech=speech,
                     transcriber=transcribers[settings.stt], metrics=metrics, heavy=heavy,
                     speech_limit=RateLimit(rate_counters, settings.speech_per_minute),
-                    jobs=jobs_for(settings), imports=imports, redis=shared.redis if shared else None)
+                    jobs=jobs_for(settings, shared.redis if shared else None), imports=imports,
+                    queue=task_queue(settings, shared.redis if shared else None),
+                    redis=shared.redis if shared else None)
+
+
+def jobs_for(settings: Settings, redis: SharedRedis | None = None) -> JobStore:
+    """The narration job store: in the data dir, or in Redis when many hosts share it."""
+    options: dict[str, Any] = {
+        "per_client": settings.narration_per_client, "budget_bytes": settings.exports_mb * 1024 * 1024,
+        "keep_seconds": settings.export_days * 86400, "stale_seconds": settings.job_stale_seconds}
+    folder = Path(settings.data_dir) / "narrations"
+    if settings.redis_url:
+        return RedisJobStore(folder, redis or _redis(settings), **options)
+    return JobStore(folder, **options)
+
+
+def task_queue(settings: Settings, redis: SharedRedis | None = None) -> TaskQueue:
+    """The queue of the narration and import tasks, for these settings."""
+    if settings.redis_url and redis is None:
+        redis = _redis(settings)
+    return TaskQueue(settings.data_dir, settings.redis_url, redis)
+
+
+def _redis(settings: Settings) -> SharedRedis:
+    from .shared import shared_redis
+
+    return shared_redis(settings.redis_url)
 
 
 def _synthesizers(names: list[str], settings: Settings) -> dict[str, Synthesizer]:
@@ -129,7 +139,7 @@ def _shared(settings: Settings) -> _Shared | None:
     """The Redis parts, when READER_REDIS_URL is set."""
     if not settings.redis_url:
         return None
-    from .audio_tier import RedisAudioTier
+    from .audio_cache.redis_tier import RedisAudioTier
     from .shared import shared_redis
 
     redis = shared_redis(settings.redis_url)
@@ -139,8 +149,7 @@ def _shared(settings: Settings) -> _Shared | None:
 
 def init_web(app: Flask) -> None:
     """The error boundary, security headers, CORS, the blueprints and /metrics."""
-    from . import metrics
-    from .web import api, boundary, cors, narrations, openai_api, pages, security
+    from .web import api, boundary, cors, metrics, narrations, openai_api, pages, security
 
     settings: Settings = app.extensions["reader"].settings
     app.request_class = MemoryRequest

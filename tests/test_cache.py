@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from conftest import CountingSynthesizer, start_server, stop_server
 
-from reader.cache import AudioCache, CachedAudio, cache_key
+from reader.audio_cache import AudioCache, CachedAudio, cache_key
 
 
 def test_concurrent_identical_requests_synthesise_once(settings: Any, piper: Any, espeak: Any, whisper: Any) -> None:

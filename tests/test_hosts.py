@@ -302,8 +302,8 @@ def _every_entry_decodes(cluster: Cluster) -> int:
     import diskcache
     import redis
 
-    from reader.audio_tier import decode
-    from reader.cache import CachedAudio
+    from reader.audio_cache import CachedAudio
+    from reader.audio_cache.redis_tier import decode
 
     client = redis.Redis.from_url(cluster.url)
     checked = 0

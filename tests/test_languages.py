@@ -88,7 +88,7 @@ def test_free_text_is_spoken_by_the_rules_of_its_own_language(client: Any) -> No
     assert english.status_code == 200 and english.headers["X-Reader-Voice"] == "espeak:en-us"  # as asked
     french = client.post("/api/speech", json={"text": "Il a 3 chats et deux chiens dans la maison."})
     assert french.headers["X-Reader-Voice"] == "espeak:fr"  # no voice asked for: one of the text's language
-    from reader import services
+    from reader.services import services
     from reader.speech.base import SpeechRequest
 
     with client.application.app_context():

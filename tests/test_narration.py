@@ -125,10 +125,10 @@ def test_captions_line_up_with_the_audio(made: dict[str, Any]) -> None:
     assert re.search(r"<\d\d:\d\d:\d\d\.\d{3}>\w", vtt), "word timings as inner timestamps"
     output = audio.decode(result.path.read_bytes(), rate=RATE)
     speech = made["app"].extensions["reader"].speech
-    from reader.narration.narrate import _request
+    from reader.narration.narrate import request_for
 
     for n in range(len(doc.sentences)):
-        request = _request(doc, n, Spec(doc.id, "espeak:en-us", "wav"), "mp3", speech)
+        request = request_for(doc, n, Spec(doc.id, "espeak:en-us", "wav"), "mp3", speech)
         clip = audio.decode(speech.speak(request).entry.audio,
                             rate=RATE)
         expected = int(cues[n][0] * RATE) + _onset(level(clip), 0)

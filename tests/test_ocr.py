@@ -195,7 +195,7 @@ def test_a_long_scan_is_read_in_the_background_with_its_progress(tmp_path: Path)
 
 
 def test_the_page_of_a_scan_being_read(client: Any) -> None:
-    from reader import services
+    from reader.services import services
 
     with client.application.app_context():
         job = services().imports.create(b"%PDF-1.4", [1, 2, 3, 4], {"title": None, "language": None})

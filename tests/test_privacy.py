@@ -23,6 +23,12 @@ A = "# Letter to the bank\n\nMy account number is private. Shared closing line."
 B = "# Another note\n\nNothing private here. Shared closing line."
 
 
+def swept(svc: Any, now: float | None = None) -> dict[str, int]:
+    """The retention sweep over an app's stores, as the worker runs it every minute."""
+    return sweep(svc.documents, svc.jobs, svc.speech.cache, svc.imports, document_days=svc.settings.document_days,
+                 now=now)
+
+
 def _open(client: Any, text: str) -> dict[str, Any]:
     resp = client.post("/api/documents", json={"text": text})
     assert resp.status_code in (200, 201)
@@ -69,10 +75,10 @@ def test_each_kind_expires_and_what_is_in_use_stays(make_app: Any, caplog: pytes
     done, _ = svc.jobs.submit(Spec(old["id"], "espeak:en-us", "mp3"), total=3, client="x")
     svc.jobs.update(done.id, status="done", finished=time.time())
     svc.jobs.submit(Spec(busy["id"], "espeak:en-us", "wav"), total=3, client="y")  # queued: in use
-    assert sweep(svc) == {"documents": 0, "narrations": 0, "audio": 0, "imports": 0}  # nothing is old yet
+    assert swept(svc) == {"documents": 0, "narrations": 0, "audio": 0, "imports": 0}  # nothing is old yet
     time.sleep(2)  # audio is kept 1.5 s here
     with caplog.at_level(logging.INFO, logger="reader.retention"):
-        counts = sweep(svc, now=time.time() + 2 * 86400)
+        counts = swept(svc, now=time.time() + 2 * 86400)
     assert counts["documents"] == 1 and counts["narrations"] == 1 and counts["audio"] >= 3
     assert client.get(f"/api/documents/{old['id']}").status_code == 404
     assert client.get(f"/api/documents/{busy['id']}").status_code == 200  # its narration is under way
@@ -92,7 +98,7 @@ def test_reading_a_document_keeps_it(make_app: Any) -> None:
     os.utime(path, (time.time() - 3 * 86400, time.time() - 3 * 86400))  # last used three days ago
     client.get(f"/read/{doc['id']}")  # opened again now
     assert time.time() - path.stat().st_mtime < store.TOUCH_EVERY
-    assert sweep(svc)["documents"] == 0
+    assert swept(svc)["documents"] == 0
 
 
 def test_a_recording_never_touches_the_disk_and_its_transcript_is_not_kept(
@@ -156,6 +162,6 @@ def test_the_privacy_page_says_what_is_kept(make_app: Any) -> None:
 def test_audio_is_decodable_after_a_sweep(app: Any, client: Any) -> None:
     doc = _open(client, A)
     _read_all(client, doc)
-    sweep(app.extensions["reader"])
+    swept(app.extensions["reader"])
     resp = client.get(f"/api/documents/{doc['id']}/sentences/1/speech?voice=espeak:en-us")
     assert resp.headers["X-Reader-Cache"] == "hit" and audio.decode(resp.data).shape[0] > 0

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from conftest import ROOT, free_port
 
-from reader.audio_tier import RedisAudioTier, RedisLocks
-from reader.cache import AudioCache, CachedAudio
+from reader.audio_cache import AudioCache, CachedAudio
+from reader.audio_cache.redis_tier import RedisAudioTier
 from reader.documents.model import Block, Document, Sentence
 from reader.documents.store import RedisDocumentStore
 from reader.errors import NotFound, StoreUnavailable
-from reader.shared import SharedRedis
+from reader.shared import RedisLocks, SharedRedis
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -99,7 +99,7 @@ def test_a_shared_hit_fills_the_local_tier(shared: SharedRedis, tmp_path: Path) 
 
 HOLDER = """
 import sys, time
-import reader.audio_tier as tier
+import reader.shared as tier
 from reader.shared import SharedRedis
 tier.LOCK_TTL, tier.RENEW_EVERY = 1.0, 0.2
 locks = tier.RedisLocks(SharedRedis(sys.argv[1]))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ClientBusy, NotFound, StorageFull
-from .narrate import SUFFIX, Spec
+from .spec import Spec
 
 if TYPE_CHECKING:
     from ..shared import SharedRedis
@@ -244,10 +244,6 @@ class JobStore:
         if self.used_bytes() >= self.budget_bytes:
             raise StorageFull("The space for narrations is full while others are being made. Try again later.",
                               retry_after=300)
-
-
-def suffix(fmt: str) -> str:
-    return SUFFIX[fmt]
 
 
 CHUNK_BYTES = 1024 * 1024  # a finished file is kept in Redis in pieces of this size

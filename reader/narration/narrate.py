@@ -15,29 +15,12 @@ from ..speech.base import SpeechRequest
 from ..speech.service import SpeechService, Spoken, source_words
 from . import assemble, captions, epub
 from .plan import plan
+from .spec import FORMATS, Spec
 
 LOGGER = logging.getLogger(__name__)
 
-# What a narration can be exported as: the audio formats, captions, and the read-along book.
-FORMATS = ("m4b", "mp3", "opus", "wav", "epub", "vtt", "srt")
-MIME = {**{name: out.mime for name, out in assemble.OUTPUTS.items()},
-        "epub": "application/epub+zip", "vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip"}
-SUFFIX = {**{name: out.suffix for name, out in assemble.OUTPUTS.items()}, "epub": ".epub", "vtt": ".vtt", "srt": ".srt"}
-
-
 class Cancelled(Exception):
     """The narration was cancelled; nothing is kept."""
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One narration: the same spec is the same job."""
-
-    doc_id: str
-    voice: str
-    format: str
-    style: str | None = None
-    speed: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +39,7 @@ def narrate(speech: SpeechService, doc: Document, spec: Spec, out_dir: Path, *, 
     if spec.format not in FORMATS:
         raise ValueError(f"unknown narration format {spec.format!r}")
     total = len(doc.sentences)
-    requests = [_request(doc, n, spec, clip_format, speech) for n in range(total)]
+    requests = [request_for(doc, n, spec, clip_format, speech) for n in range(total)]
     for n, req in enumerate(requests):  # synthesise (or find in the cache) every sentence
         speech.speak(req)
         progress(n + 1, total)
@@ -101,15 +84,11 @@ def narrate(speech: SpeechService, doc: Document, spec: Spec, out_dir: Path, *, 
     return Result(path=files[spec.format], seconds=seconds, files=files)
 
 
-def _request(doc: Document, n: int, spec: Spec, clip_format: str, speech: SpeechService) -> SpeechRequest:
+def request_for(doc: Document, n: int, spec: Spec, clip_format: str, speech: SpeechService) -> SpeechRequest:
     """The same request the reader page makes for sentence n (the voice following the language),
     so the page then finds it cached."""
-    sentence = doc.sentences[n]
-    block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
-    language = (block.lang if block else None) or doc.language or "en"
-    return SpeechRequest(text=sentence.text, voice=speech.voice_for(spec.voice, language), format=clip_format,
-                         instructions=spec.style,
-                         speed=spec.speed, language=language, stream=False, fallback=False, owner=doc.id)
+    return speech.sentence_request(doc, n, voice=spec.voice, format=clip_format, instructions=spec.style,
+                                   speed=spec.speed, stream=False, fallback=False)
 
 
 def _words(speech: SpeechService, spoken: Spoken) -> list[tuple[int, int, float, float]]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import audio
-from ..cache import AudioCache
+from ..audio_cache import AudioCache
 from .base import TranscriptWord
 
 if TYPE_CHECKING:

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import audio
+from ..audio_cache import AudioCache, CachedAudio, TeeStream, Words, cache_key
 from ..budget import DailyBudget
-from ..cache import AudioCache, CachedAudio, TeeStream, Words, cache_key
 from ..errors import (
     BadRequest,
     CloudError,
@@ -40,6 +40,9 @@ from . import units
 from .align import WordAligner
 from .base import SpeechRequest, StreamingSynthesizer, Synthesizer, Voice
 from .cloud import stream_bytes
+
+if TYPE_CHECKING:
+    from ..documents.model import Document
 
 LOGGER = logging.getLogger(__name__)
 
@@ -162,6 +165,17 @@ class SpeechService:
         if synth is None or voice is None:
             raise UnknownVoice(f"Unknown voice {voice_id!r}. See GET /api/voices for the voices on offer.")
         return synth, voice
+
+    def sentence_request(self, doc: Document, n: int, *, voice: str | None, format: str,
+                         instructions: str | None = None, **options: Any) -> SpeechRequest:
+        """The request for sentence n of a document, as the reader page and a narration both make
+        it (so that each finds the other's audio cached): in the language of its block, read by
+        the voice that follows that language (voice_for)."""
+        sentence = doc.sentences[n]
+        block = doc.blocks[sentence.block] if 0 <= sentence.block < len(doc.blocks) else None
+        language = (block.lang if block else None) or doc.language or "en"
+        return SpeechRequest(text=sentence.text, language=language, voice=self.voice_for(voice, language),
+                             format=format, instructions=instructions, owner=doc.id, **options)
 
     def voice_for(self, voice_id: str | None, language: str | None) -> str:
         """The voice that reads `language`: `voice_id` (or the default voice) when it speaks it (a

@@ -7,16 +7,16 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from .. import audio, services
+from .. import audio
 from ..documents import ingest
-from ..documents.imports import Import
 from ..documents.model import Document, Sentence
 from ..documents.ocr import LongScan
 from ..errors import BadRequest, NotFound, TooLarge
-from ..speech.base import SpeechRequest, Transcript
-from ..speech.dictation import dictate
+from ..services import services
+from ..speech.base import SpeechRequest
 from .body import json_object
 from .responses import audio_response
+from .uploads import reading_voices, recording, start_import, text_recognition, transcribe_upload
 
 bp = Blueprint("api", __name__)
 
@@ -29,69 +29,10 @@ def _document_json(doc: Document) -> dict[str, Any]:
     return data
 
 
-def start_import(scan: LongScan, *, title: object, language: str | None) -> Import:
-    """A long scan, queued for a worker to read page by page."""
-    from ..narration.queue import enqueue
-
-    svc = services()
-    ingest.check_title(title)
-    job = svc.imports.create(scan.data, scan.pages, {"title": title, "language": language})
-    enqueue(svc.settings, "import_scan", job.id)
-    return job
-
-
 @bp.get("/api/imports/<iid>")
 def get_import(iid: str) -> Any:
     """A long scan being read: pages done of the total; the document once it is there."""
     return jsonify(services().imports.get(iid).public())
-
-
-_OCR_LANGUAGES: list[set[str]] = []
-
-
-def text_recognition(language: str | None) -> Any:
-    """OCR for this request's scanned pages (in a heavy-work slot of its client), or None when it
-    is switched off or Tesseract is not installed."""
-    from ..documents import ocr
-
-    svc = services()
-    if not svc.settings.ocr or not ocr.available():
-        return None
-    if not _OCR_LANGUAGES:
-        _OCR_LANGUAGES.append(ocr.installed_languages())
-    installed = _OCR_LANGUAGES[0]
-    languages = ocr.languages_for(language, svc.settings.ocr_languages, installed)
-    client = request.remote_addr
-
-    def run(data: bytes, pages: Any) -> bytes:
-        if len(pages) > svc.settings.ocr_inline_pages:
-            if len(pages) > svc.settings.ocr_max_pages:
-                from ..errors import TooLarge
-
-                raise TooLarge(f"This PDF has {len(pages)} scanned pages; text recognition takes at most "
-                               f"{svc.settings.ocr_max_pages}. Split it, or ask the operator to raise "
-                               "READER_OCR_MAX_PAGES.")
-            raise ocr.LongScan(data, pages)  # read by a worker, in the background
-        with svc.heavy.slot(client):
-            done = ocr.recogniser(languages, svc.settings.ocr_max_pages)(data, pages)
-        if language:
-            return done
-        # Nobody said which language: read once, identify the language of what was read, and read
-        # again with that language's pack when it is installed and was not used.
-        better = ocr.detected_language(done, pages, installed, languages)
-        if better is None:
-            return done
-        with svc.heavy.slot(client):
-            return ocr.recogniser([better, *languages], svc.settings.ocr_max_pages)(data, pages)
-
-    return run
-
-
-def reading_voices(doc: Document, voice: str | None) -> dict[str, str]:
-    """{language: voice id} for every language of `doc`: the voice follows the language."""
-    speech = services().speech
-    languages = dict.fromkeys([doc.language, *(b.lang for b in doc.blocks if b.lang)])
-    return {lang: speech.voice_for(voice, lang) for lang in languages if lang}
 
 
 @bp.post("/api/documents")
@@ -147,7 +88,8 @@ def delete_document(doc_id: str) -> Any:
     Again: 204 all the same; an id that never existed: 404."""
     from ..retention import forget_document
 
-    forget_document(services(), doc_id)
+    svc = services()
+    forget_document(svc.documents, svc.jobs, svc.speech.cache, doc_id)
     return Response(status=204)
 
 
@@ -164,13 +106,13 @@ def _sentence(doc_id: str, n: int) -> tuple[Document, Sentence, str]:
     return doc, sentence, (block.lang if block else None) or doc.language or "en"
 
 
-def _sentence_request(doc_id: str, n: int, **kwargs: Any) -> SpeechRequest:
-    doc, sentence, language = _sentence(doc_id, n)
-    voice = services().speech.voice_for(request.args.get("voice"), language)  # the voice follows the language
-    return SpeechRequest(text=sentence.text, language=language, voice=voice, owner=doc.id,
-                         format=request.args.get("format") or services().settings.default_format,
-                         instructions=request.args.get("instructions") or None,
-                         client=request.remote_addr, **kwargs)
+def _sentence_request(doc_id: str, n: int, **options: Any) -> SpeechRequest:
+    doc, _, _ = _sentence(doc_id, n)
+    svc = services()
+    return svc.speech.sentence_request(doc, n, voice=request.args.get("voice"),
+                                       format=request.args.get("format") or svc.settings.default_format,
+                                       instructions=request.args.get("instructions") or None,
+                                       client=request.remote_addr, **options)
 
 
 @bp.get("/api/documents/<doc_id>/sentences/<int(signed=True):n>/speech")
@@ -280,27 +222,6 @@ def speech() -> Any:
     return audio_response(svc.speech.speak(req))
 
 
-def _recording() -> tuple[Any, str | None]:
-    """This request's multipart `file` and its `prompt`, checked."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise BadRequest("Send the recording as a multipart form field named 'file'.")
-    prompt = request.form.get("prompt") or None
-    if prompt is not None and len(prompt) > 1000:
-        raise BadRequest("'prompt' is limited to 1,000 characters.")
-    return upload, prompt
-
-
-def transcribe_upload(language: str | None, *, words: bool = False, temperature: float = 0.0,
-                      task: str = "transcribe") -> Transcript:
-    """The multipart `file` (+ `prompt`) of this request, transcribed; the audio is never stored."""
-    svc = services()
-    upload, prompt = _recording()
-    return dictate(svc.transcriber, upload.read(), upload.filename, language=language, prompt=prompt,
-                   max_seconds=svc.settings.max_audio_seconds, client=request.remote_addr,
-                   metrics=svc.metrics, heavy=svc.heavy, words=words, temperature=temperature, task=task)
-
-
 @bp.post("/api/transcriptions")
 def transcriptions() -> Any:
     """Multipart `file` (+ `language`, `prompt`) -> {"text"}. The audio is never stored."""
@@ -338,7 +259,7 @@ def live_transcription() -> Any:
         raise BadRequest("'offset' is a number of seconds.") from None
     if not 0.0 <= offset <= svc.settings.max_audio_seconds:
         raise BadRequest(f"'offset' is between 0 and {svc.settings.max_audio_seconds:g} seconds.")
-    upload, prompt = _recording()
+    upload, prompt = recording()
     field = form.get("field") or None
     if field is not None and field not in FIELD_KINDS:
         raise BadRequest(f"'field' is one of {', '.join(sorted(FIELD_KINDS))}.")

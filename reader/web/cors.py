@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from .. import services
+from ..services import services
 
 # Static files: a cross-origin <script type="module"> (and what it imports) is fetched in
 # CORS mode. /static/dictate.js, dictate-*.js, dictate.css.

@@ -11,11 +11,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file, stream_with_context, url_for
 
-from .. import services
 from ..errors import BadRequest, Busy, ReaderError, StoreUnavailable
 from ..narration.jobs import ACTIVE, Job
-from ..narration.narrate import FORMATS, MIME, SUFFIX, Spec
-from ..narration.queue import enqueue
+from ..narration.spec import FORMATS, MIME, SUFFIX, Spec
+from ..services import services
 from .body import json_object
 
 bp = Blueprint("narrations", __name__)
@@ -65,7 +64,7 @@ def start_narration(doc_id: str) -> Any:
     job, queue_it = svc.jobs.submit(spec, total=len(doc.sentences), client=request.remote_addr)
     if queue_it:
         try:
-            enqueue(svc.settings, "narrate", job.id)
+            svc.queue.enqueue("narrate", job.id)
         except StoreUnavailable:
             with contextlib.suppress(ReaderError):  # not left "queued" with no task behind it
                 svc.jobs.update(job.id, status="failed", error="It could not be queued.", finished=time.time())
@@ -81,7 +80,7 @@ def _current(jid: str) -> Job:
     svc = services()
     job = svc.jobs.get(jid)
     if svc.jobs.is_stale(job) and svc.jobs.claim_stale(jid):
-        enqueue(svc.settings, "narrate", jid)
+        svc.queue.enqueue("narrate", jid)
         job = svc.jobs.get(jid)
     return job
 

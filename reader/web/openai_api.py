@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import logging
 import math
@@ -12,14 +11,15 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request, stream_with_context
 
-from .. import services
 from ..errors import BadRequest
+from ..services import services
 from ..speech.base import SpeechRequest, Transcript, TranscriptSegment
 from ..speech.service import Spoken
-from .api import transcribe_upload
 from .body import json_object
 from .boundary import openai_error
 from .responses import audio_response
+from .security import bearer_ok
+from .uploads import transcribe_upload
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("openai_api", __name__, url_prefix="/v1")
@@ -32,11 +32,7 @@ OPENAI_VOICES = frozenset("alloy ash ballad coral echo fable onyx nova sage shim
 @bp.before_request
 def _authorise() -> Response | None:
     """With READER_API_TOKEN set, every /v1 call must bring it as a bearer token."""
-    token = services().settings.api_token
-    if not token:
-        return None
-    given = request.headers.get("Authorization", "")
-    if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if bearer_ok(services().settings.api_token):
         return None
     return openai_error(401, "Incorrect or missing API key: send READER_API_TOKEN as "
                              "'Authorization: Bearer <token>'.", "invalid_api_key")

@@ -11,12 +11,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import services
 from ..documents import ingest
 from ..documents.ocr import LongScan
 from ..errors import BadRequest, ReaderError
+from ..services import services
 from ..speech.base import Synthesizer
-from .api import start_import, text_recognition
+from .uploads import start_import, text_recognition
 
 bp = Blueprint("pages", __name__)
 
@@ -150,7 +150,7 @@ def read(doc_id: str) -> Any:
 def _reading_voices(svc: Any, doc: Any) -> list[dict[str, str]]:
     """The text's languages, each with the voice that reads it when the chosen voice does not
     speak it (shown on the page, so nobody wonders why the voice changed)."""
-    from .api import reading_voices
+    from .uploads import reading_voices
 
     labels = {v.id: v.label for v in svc.speech.voices()}
     return [{"language": lang, "voice": voice, "label": labels.get(voice, voice)}

@@ -1,8 +1,11 @@
-"""Security headers on every response: a strict Content-Security-Policy and friends."""
+"""Security headers on every response (a strict Content-Security-Policy and friends), and the
+API token's check, one for /v1 and /metrics."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+import hmac
+
+from flask import Flask, Response, request
 
 CSP = "; ".join(
     [
@@ -31,3 +34,12 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("Permissions-Policy", "microphone=(self), camera=(), geolocation=()")
         resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return resp
+
+
+def bearer_ok(token: str) -> bool:
+    """Whether the request brings `token` as 'Authorization: Bearer <token>' (always, with no
+    token set). Compared in constant time."""
+    if not token:
+        return True
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())

@@ -5,31 +5,22 @@ host be a hit on every other. It keeps its own size bound with least-recently-us
 (a Lua script, so the bound holds whatever Redis's own `maxmemory-policy`: documents and jobs
 in the same Redis are never evicted for audio). Values are checksummed and checked on read;
 they are never pickles, so whoever can write to Redis cannot make a host run code.
-
-The lock that makes two hosts synthesise an uncached sentence once is a Redis key with a
-short time to live that its holder's process renews: a holder that is killed stops renewing,
-and the lock is gone `LOCK_TTL` seconds later.
+(The single-flight lock across hosts is reader.shared.RedisLocks.)
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from .cache import CachedAudio, Words
-from .errors import StoreUnavailable
-from .shared import SharedRedis
+from ..shared import RedisLocks, SharedRedis
+from .entry import CachedAudio, Words
 
 LOGGER = logging.getLogger(__name__)
 
-LOCK_TTL = 10.0  # seconds a lock outlives a holder that stopped renewing it (was killed)
-RENEW_EVERY = 3.0
 EVICT_PER_PUT = 64  # entries one write may evict (each write stays short)
 
 # Store one entry and evict the least recently used ones past the byte bound. KEYS: entry, lru
@@ -65,17 +56,6 @@ redis.call('HDEL', KEYS[3], KEYS[1])
 if size > 0 then redis.call('DECRBY', KEYS[4], size) end
 return gone
 """
-
-# Renew or release a lock only if this holder still holds it. KEYS: lock. ARGV: token, ms.
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 
 def encode(entry: CachedAudio) -> bytes:
     """An entry as bytes: a length, JSON of the metadata (with the checksum), the audio."""
@@ -186,84 +166,3 @@ class RedisAudioTier:
         entries, total = self.shared.call(lambda r: r.pipeline(transaction=False).zcard(self._lru)
                                           .get(self._total).execute())
         return {"entries": int(entries or 0), "bytes": int(total or 0)}
-
-
-class RedisLocks:
-    """Single-flight locks in Redis that die with their holder (see the module's docstring)."""
-
-    def __init__(self, shared: SharedRedis) -> None:
-        self.shared = shared
-        self._renew = shared.client.register_script(_RENEW)
-        self._release = shared.client.register_script(_RELEASE)
-        self._held: dict[str, str] = {}  # lock key -> token, renewed by this process's thread
-        self._guard = threading.Lock()
-        self._renewer_pid = 0
-
-    def _name(self, key: str) -> str:
-        return self.shared.key("lock", key)
-
-    def acquire(self, key: str, timeout: float) -> Callable[[], None] | None:
-        """Hold `key`; the result lets go. None when Redis is away (the caller goes on with its
-        local lock) or after `timeout` s of waiting (going ahead beats waiting for ever)."""
-        deadline = time.monotonic() + timeout
-        delay = 0.02
-        while True:
-            try:
-                release = self.try_acquire(key)
-            except StoreUnavailable:
-                return None
-            if release is not None:
-                return release
-            if time.monotonic() >= deadline:
-                LOGGER.warning("shared audio lock held for over %.0f s; going ahead", timeout)
-                return None
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.2)
-
-    def try_acquire(self, key: str) -> Callable[[], None] | None:
-        """Hold `key` if it is free (the result lets go), None if it is held; StoreUnavailable
-        when Redis is away."""
-        name, token = self._name(key), secrets.token_hex(16)
-        if not self.shared.call(lambda r: r.set(name, token, nx=True, px=int(LOCK_TTL * 1000))):
-            return None
-        with self._guard:
-            self._held[name] = token
-            self._start_renewer()
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if released:
-                return
-            released = True
-            with self._guard:
-                self._held.pop(name, None)
-            try:
-                self.shared.call(lambda r: self._release(keys=[name], args=[token], client=r))
-            except StoreUnavailable:
-                pass  # it expires by itself
-
-        return release
-
-    def busy(self, key: str) -> bool:
-        try:
-            return bool(self.shared.call(lambda r: r.exists(self._name(key))))
-        except StoreUnavailable:
-            return False
-
-    def _start_renewer(self) -> None:
-        if self._renewer_pid == os.getpid():
-            return
-        self._renewer_pid = os.getpid()  # a forked worker starts its own
-        threading.Thread(target=self._renew_loop, name="reader-lock-renewer", daemon=True).start()
-
-    def _renew_loop(self) -> None:
-        while True:
-            time.sleep(RENEW_EVERY)
-            with self._guard:
-                held = list(self._held.items())
-            for name, token in held:
-                try:
-                    self._renew(keys=[name], args=[token, int(LOCK_TTL * 1000)])
-                except Exception:  # Redis away: the lock expires; renewing goes on after
-                    break

@@ -9,35 +9,28 @@ cross-process single-flight lock is an flock, so it dies with a worker that is k
 from __future__ import annotations
 
 import errno
-import fcntl
-import hashlib
-import json
 import logging
 import os
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import suppress
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import diskcache
 
-from .errors import StoreUnavailable
+from ..errors import StoreUnavailable
+from .entry import CachedAudio, Words
+from .locks import LOCK_SECONDS, KeyLocks
+from .stream import TeeStream
 
 if TYPE_CHECKING:
-    from .audio_tier import RedisAudioTier
+    from .redis_tier import RedisAudioTier
 
 LOGGER = logging.getLogger(__name__)
 
-# How long a live holder may keep a key before another request goes ahead anyway (a stream that
-# is never closed must not block its key for ever). A dead holder's lock goes at once.
-LOCK_SECONDS = 120.0
-# Lock files: keys share a fixed number of them, so the directory never grows.
-LOCK_STRIPES = 1024
 # How long a failing cache is passed by before it is tried again, in seconds.
 RETRY_SECONDS = 30.0
 # What a broken cache raises: the disk (full, read-only, gone), SQLite, or a damaged pickle.
@@ -50,210 +43,6 @@ COUNT_BATCH = 64
 COUNT_SECONDS = 10.0
 # Faults of the disk or the database as a whole (not of one entry): never a reason to drop an entry.
 DISK_FAULTS: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
-
-Words = tuple[tuple[int, int, float, float], ...]
-
-
-@dataclass(frozen=True)
-class CachedAudio:
-    """One cache entry: encoded audio and what the reader needs to highlight it."""
-
-    audio: bytes
-    mime: str
-    duration: float
-    words: Words  # (start, end, t0, t1) into the spoken text
-    etag: str  # sha256 of `audio`: the bytes alone decide it
-
-    @classmethod
-    def of(cls, audio: bytes, mime: str, duration: float, words: Iterable[tuple[int, int, float, float]] = ()
-           ) -> CachedAudio:
-        return cls(audio=audio, mime=mime, duration=duration, words=tuple(tuple(w) for w in words),  # type: ignore[misc]
-                   etag=hashlib.sha256(audio).hexdigest())
-
-    def checksum(self) -> str:
-        """sha256 over the audio and everything stored beside it."""
-        meta = json.dumps([self.mime, self.duration, [list(w) for w in self.words], self.etag])
-        return hashlib.sha256(self.audio + b"\0" + meta.encode()).hexdigest()
-
-    def to_value(self) -> dict[str, Any]:
-        return {"audio": self.audio, "mime": self.mime, "duration": self.duration,
-                "words": [list(w) for w in self.words], "etag": self.etag, "sum": self.checksum()}
-
-    @classmethod
-    def from_value(cls, value: Any) -> CachedAudio:
-        """The entry, or ValueError when it is not whole (damaged on disk, or from an older version)."""
-        if not isinstance(value, dict) or not isinstance(value.get("audio"), bytes):
-            raise ValueError("not an audio entry")
-        entry = cls(audio=value["audio"], mime=str(value["mime"]), duration=float(value["duration"]),
-                    words=tuple((int(a), int(b), float(c), float(d)) for a, b, c, d in value["words"]),
-                    etag=str(value["etag"]))
-        if value.get("sum") != entry.checksum() or hashlib.sha256(entry.audio).hexdigest() != entry.etag:
-            raise ValueError("checksum mismatch")
-        return entry
-
-
-def cache_key(
-    *, engine: str, model: str, voice: str, instructions: str | None, fmt: str, text: str,
-    speed: float = 1.0,
-) -> str:
-    """sha256 over everything that changes the audio.
-
-    The reader's speed is not in it (the browser sets playbackRate); only an engine-side speed
-    is, and only when it is not 1, so older keys stay valid.
-    """
-    fields: dict[str, Any] = {"engine": engine, "model": model, "voice": voice,
-                              "instructions": instructions or "", "format": fmt, "text": text}
-    if speed != 1.0:
-        fields["speed"] = round(speed, 3)
-    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-class TeeStream:
-    """Passes chunks on as they arrive and keeps a copy that is committed only when the stream ends well.
-
-    An upstream failure, or close() before the end (the client went away), drops the copy:
-    no partial entry is ever written. The single-flight lock is held until then.
-    """
-
-    def __init__(self, chunks: Iterable[bytes], commit: Callable[[bytes], None],
-                 release: Callable[[], None]) -> None:
-        self._chunks: Iterator[bytes] = iter(chunks)
-        self._source = chunks
-        self._parts: list[bytes] = []
-        self._commit = commit
-        self._release = release
-        self._done = False
-        self.committed = False
-
-    def __iter__(self) -> TeeStream:
-        return self
-
-    def __next__(self) -> bytes:
-        if self._done:
-            raise StopIteration
-        try:
-            chunk = next(self._chunks)
-        except StopIteration:
-            try:
-                self._commit(b"".join(self._parts))
-                self.committed = True
-            finally:
-                self._finish()
-            raise
-        except BaseException:
-            self._finish()
-            raise
-        self._parts.append(chunk)
-        return chunk
-
-    def close(self) -> None:
-        """Called by the WSGI server when the response ends, early or not."""
-        self._finish()
-
-    def _finish(self) -> None:
-        if self._done:
-            return
-        self._done = True
-        self._parts = []
-        try:
-            close = getattr(self._source, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._release()
-
-
-class KeyLocks:
-    """One holder per key across threads and processes: a thread lock, then an flock on a file.
-
-    The kernel drops an flock when its process dies, so a worker killed mid-synthesis frees its
-    keys at once. Without a usable lock directory (a read-only disk) only threads are kept apart.
-    """
-
-    def __init__(self, directory: str) -> None:
-        self._dir = Path(directory)
-        self._threads = [threading.Lock() for _ in range(LOCK_STRIPES)]
-        self._warned = False
-
-    def _stripe(self, key: str) -> int:
-        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
-
-    def path(self, key: str) -> Path:
-        """The lock file of `key` (tests look at it to see who holds a key)."""
-        return self._dir / f"{self._stripe(key):04d}.lock"
-
-    def _open(self, key: str) -> int | None:
-        try:
-            self._dir.mkdir(parents=True, exist_ok=True)
-            return os.open(self.path(key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            if not self._warned:
-                self._warned = True
-                LOGGER.warning("audio cache locks unavailable (%s): workers may synthesise a sentence twice",
-                               errno.errorcode.get(exc.errno or 0, type(exc).__name__))
-            return None
-
-    def acquire(self, key: str, timeout: float = LOCK_SECONDS) -> Callable[[], None]:
-        """Hold `key`; call the result to let go. After `timeout` s of waiting, go ahead anyway."""
-        deadline = time.monotonic() + timeout
-        local = self._threads[self._stripe(key)]
-        held = local.acquire(timeout=timeout)
-        fd = self._open(key)
-        locked = False
-        try:
-            delay = 0.005
-            while fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    locked = True
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        break
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.05)
-            if not (held and (locked or fd is None)):
-                LOGGER.warning("audio cache lock held for over %.0f s; going ahead", timeout)
-        except BaseException:
-            self._let_go(fd, locked, local if held else None)
-            raise
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self._let_go(fd, locked, local if held else None)
-
-        return release
-
-    @staticmethod
-    def _let_go(fd: int | None, locked: bool, local: threading.Lock | None) -> None:
-        try:
-            if fd is not None:
-                if locked:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
-        finally:
-            if local is not None:
-                local.release()
-
-    def busy(self, key: str) -> bool:
-        """True while some thread or process holds `key`."""
-        fd = self._open(key)
-        if fd is None:
-            return self._threads[self._stripe(key)].locked()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        finally:
-            os.close(fd)
-
 
 class AudioCache:
     """Get-or-synthesise with one synthesis per key across threads and worker processes (and,
