@@ -39,13 +39,15 @@ EXPECTED = {
     "new paragraph": ("text", "Dear team\n\n"), "double five": ("tel", "55"),
     "oh two oh seven double four": ("tel", "020744"), "triple nine": ("tel", "999"),
 }
+# The digit patterns Reader once gave number fields as hotwords (--hotwords digits compares them).
+DIGIT_HOTWORDS = "Double, triple, oh."
 SETTINGS = [(isa, mkl) for isa in ("AVX512", "AVX2", "AVX", "GENERIC") for mkl in ("0", "1")]
 
 
 def heard_all(hotwords: str, fields: str) -> list[dict[str, str]]:
     """Every clip through the final pass, in this process (its CT2_* environment)."""
     from reader.config import Settings
-    from reader.speech.dictation import DIGIT_HOTWORDS, hotwords_for, live_dictation
+    from reader.speech.dictation import hotwords_for, live_dictation
     from reader.speech.registry import build_transcriber
 
     settings = Settings()

@@ -342,6 +342,9 @@ function afterFirstSound(word) {
 function numberWord(t) {
   if (t in SMALL || t in TENS || /^[\d.,]+$/.test(t) || NUMBER_WORDS.includes(t)) return t;
   if (HOMOPHONES[t]) return HOMOPHONES[t];
+  // "Double fives.": a number word heard as its plural.
+  const single = [t.slice(0, -1), t.slice(0, -2)].find((w) => t.endsWith("s") && (w in SMALL || w in TENS));
+  if (single) return single;
   const piece = [{ core: t, key: t }];
   const near = NUMBER_WORDS.find((w) => w.length > 2 && soundsLike(piece, [w]));
   if (near) return near;

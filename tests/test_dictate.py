@@ -549,7 +549,9 @@ FORMATTING = [
     ("#phone", "0207 Double Four.", "020744"),
     ("#phone", "Oh, 207, double, four.", "020744"),
     ("#phone", "zero, two, oh, seven, double four.", "020744"),
-    ("#phone", "Dabble five.", "55"),  # the rest of a word heard right, its first sound not
+    ("#phone", "Dabble five.", "55"),
+    ("#phone", "Double fives.", "55"),  # a number word heard as its plural
+    ("#phone", "Double sixes.", "66"),  # the rest of a word heard right, its first sound not
     ("#phone", "Triple down.", ""),  # "down" could be nine, ten or one: nothing is guessed
     ("#dob-day", "Double one.", "11"),
     # A command misheard, standing on its own (the whole utterance, or a sentence at an edge).
@@ -667,13 +669,15 @@ def heard(server: str, clip: Path, field: str) -> str:
 
 
 def test_spoken_commands_from_several_voices(server: str, open_page: Callable[..., Page]) -> None:
-    """Recordings of each command and digit pattern said by five voices (tests/data/commands)
+    """Recordings of each command and digit pattern said by ten voices (tests/data/commands)
     go through the server's final pass and dictate.js's reading of it, as on stop. Each
-    command must work for at least four of the five voices, and 90% of all must."""
+    command must work for at least four voices in five (80 %), and 90 % of all must. With
+    every CPU kernel CTranslate2 can choose, the worst phrase worked for 9 of 10 and the whole
+    table for 95 % or more (bench/commands.py), so one more voice heard wrong still passes."""
     page = open_page("silent")
     open_demo(page, server)
     voices = sorted(p for p in COMMANDS.iterdir() if p.is_dir())
-    assert len(voices) == 5
+    assert len(voices) == 10
     right: dict[str, list[str]] = {phrase: [] for phrase in COMMAND_RESULTS}
     table = []
     for voice in voices:
@@ -689,6 +693,6 @@ def test_spoken_commands_from_several_voices(server: str, open_page: Callable[..
             table.append(f"{voice.name:<24} {phrase!r:<32} heard {text!r:<34} -> {got!r}")
     print("\n".join(table))
     total = sum(len(v) for v in right.values())
-    weak = {phrase: names for phrase, names in right.items() if len(names) < 4}
-    assert not weak, f"commands that worked for fewer than 4 of 5 voices: {weak}\n" + "\n".join(table)
+    weak = {phrase: names for phrase, names in right.items() if len(names) < 0.8 * len(voices)}
+    assert not weak, f"commands that worked for fewer than 4 in 5 voices: {weak}\n" + "\n".join(table)
     assert total >= 0.9 * len(voices) * len(COMMAND_RESULTS), "\n".join(table)

@@ -32,12 +32,14 @@ from .base import FileTranscriber, StreamingTranscriber, Transcriber, Transcript
 COMMAND_HOTWORDS = ("Comma, full stop, period, question mark, exclamation mark, colon, semicolon, new line, "
                     "new paragraph, undo, delete that, scratch that, double, triple, oh.")
 COMMAND_UTTERANCE_SECONDS = 4.0
-# What a field of each kind is biased towards (dictate.js sends the kind): spoken digit patterns
-# in number fields; nothing in addresses, where command words only got in the way ("at" was lost
-# from "john dot smith at example dot com" with them); the commands everywhere else.
-DIGIT_HOTWORDS = "Double, triple, oh."
-_FIELD_HOTWORDS = {"email": None, "url": None, "tel": DIGIT_HOTWORDS, "number": DIGIT_HOTWORDS,
-                   "month": DIGIT_HOTWORDS}
+# What a field of each kind is biased towards (dictate.js sends the kind): the commands in text
+# fields; nothing in addresses, where command words only got in the way ("at" was lost from "john
+# dot smith at example dot com" with them); nothing in number fields either. There, hotwords of
+# the digit patterns ("Double, triple, oh.") made recognition hang on the CPU's kernels: eSpeak's
+# "triple nine" was "Triple down." under four of the eight CT2_FORCE_CPU_ISA x CT2_USE_MKL settings
+# and "Triple 9." under none without them; on the human recordings they changed no digit
+# (bench/commands.py). A number field reads misheard number words in dictate-text.js instead.
+_FIELD_HOTWORDS: dict[str, str | None] = {"email": None, "url": None, "tel": None, "number": None, "month": None}
 FIELD_KINDS = frozenset({"text", "line", "name", "postal", *_FIELD_HOTWORDS})
 
 
