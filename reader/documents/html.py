@@ -557,71 +557,96 @@ def _take_links(text: str, hrefs: list[str]) -> tuple[str, tuple[tuple[int, int,
 def _blocks(root: etree._Element, vocab: _Vocabulary, language: str | None,
             base: str | None = None) -> _Walked:
     """Walk a tree and return its blocks in reading order, with the images it leaves out."""
-    parts: list[str] = []
-    hrefs: list[str] = []
-    found = _Walked()
-    out = found.blocks
+    walker = _Walker(vocab, language, base)
+    walker.walk(root, "paragraph", None, language, False)
+    walker.flush("paragraph", None, language)
+    return walker.found
 
-    def flush(kind: str, level: int | None, lang: str | None) -> None:
-        raw = "".join(parts)
-        parts.clear()
-        if hrefs:  # spaces go outside the link marks, to be collapsed and trimmed with the rest
+
+class _Walker:
+    """One walk of a tree: the text of the block being read (with link marks), and what was found."""
+
+    def __init__(self, vocab: _Vocabulary, language: str | None, base: str | None) -> None:
+        self.vocab, self.language, self.base = vocab, language, base
+        self.parts: list[str] = []
+        self.hrefs: list[str] = []
+        self.found = _Walked()
+
+    def flush(self, kind: str, level: int | None, lang: str | None) -> None:
+        """The text read since the last block ends one (if there is any)."""
+        raw = "".join(self.parts)
+        self.parts.clear()
+        if self.hrefs:  # spaces go outside the link marks, to be collapsed and trimmed with the rest
             raw = _SPACE_IN_OPEN.sub(lambda m: m.group(2) + m.group(1), raw)
             raw = _SPACE_IN_CLOSE.sub(lambda m: m.group(2) + m.group(1), raw)
         if kind == "preformatted":
             text = normalise(raw).strip("\n").rstrip()
         else:
             text = _key(normalise(raw))
-        text, links = _take_links(text, hrefs)
-        hrefs.clear()
+        text, links = _take_links(text, self.hrefs)
+        self.hrefs.clear()
+        out = self.found.blocks
         if text:
             out.append(Block(index=len(out), kind=kind, text=text,
                              level=level if kind == "heading" else None,
-                             lang=lang if lang != language else None, links=links))
+                             lang=lang if lang != self.language else None, links=links))
 
-    def walk(el: etree._Element, kind: str, level: int | None, lang: str | None, inline: bool) -> None:
+    def walk(self, el: etree._Element, kind: str, level: int | None, lang: str | None, inline: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         own = (language_tag(el.get("lang")) or lang) if tag else lang
+        vocab = self.vocab
         block = vocab.blocks.get(tag)
         if block == "preformatted" and inline and "\n" not in "".join(el.itertext()):
             block = None  # inline code inside a sentence is part of the sentence
         if tag in ("img", "graphic"):
-            alt = _key(normalise(el.get("alt") or ""))[:1000]
-            # where it stands (after how many blocks); negative: in the page's furniture
-            at = -1 if any(a.tag in _FURNITURE for a in el.iterancestors()) else len(out)
-            if alt and not _ALT_JUNK.search(alt):
-                found.images.append(alt)
-                found.image_at.append(at)
-            elif el.get("alt") is None and not _tiny(el):  # alt="" says it is decoration
-                found.unnamed_images += 1
-                found.unnamed_at.append(at)
+            self.image(el)
         elif block is not None or tag in vocab.containers:
-            flush(kind, level, lang)
-            inner = block or kind
-            if block == "paragraph" and kind in _ENCLOSING:
-                inner = kind
-            inner_level = vocab.level(el) if block == "heading" else level
-            if el.text:
-                parts.append(el.text)
-            for child in el:
-                walk(child, inner, inner_level, own, block is not None)
-            flush(inner, inner_level, own)
+            self.block(el, block, kind, level, lang, own)
         elif tag in vocab.breaks:
-            parts.append("\n")
+            self.parts.append("\n")
         elif tag:
-            target = link_target(el.get(vocab.href), base) if tag == vocab.link and block != "preformatted" else None
-            if target:
-                parts.append(_LINK_OPEN)
-                hrefs.append(target)
-            if el.text:
-                parts.append(el.text)
-            for child in el:
-                walk(child, kind, level, own, inline)
-            if target:
-                parts.append(_LINK_CLOSE)
+            self.inline(el, block, kind, level, own, inline)
         if el.tail:
-            parts.append(el.tail)
+            self.parts.append(el.tail)
 
-    walk(root, "paragraph", None, language, False)
-    flush("paragraph", None, language)
-    return found
+    def image(self, el: etree._Element) -> None:
+        found = self.found
+        alt = _key(normalise(el.get("alt") or ""))[:1000]
+        # where it stands (after how many blocks); negative: in the page's furniture
+        at = -1 if any(a.tag in _FURNITURE for a in el.iterancestors()) else len(found.blocks)
+        if alt and not _ALT_JUNK.search(alt):
+            found.images.append(alt)
+            found.image_at.append(at)
+        elif el.get("alt") is None and not _tiny(el):  # alt="" says it is decoration
+            found.unnamed_images += 1
+            found.unnamed_at.append(at)
+
+    def block(self, el: etree._Element, block: str | None, kind: str, level: int | None, lang: str | None,
+              own: str | None) -> None:
+        """A block element (or a container of blocks): what came before it ends, and so does it."""
+        self.flush(kind, level, lang)
+        inner = block or kind
+        if block == "paragraph" and kind in _ENCLOSING:
+            inner = kind
+        inner_level = self.vocab.level(el) if block == "heading" else level
+        if el.text:
+            self.parts.append(el.text)
+        for child in el:
+            self.walk(child, inner, inner_level, own, block is not None)
+        self.flush(inner, inner_level, own)
+
+    def inline(self, el: etree._Element, block: str | None, kind: str, level: int | None, own: str | None,
+               inline: bool) -> None:
+        """An inline element: its text is part of the block around it (a link's, marked)."""
+        vocab = self.vocab
+        is_link = el.tag == vocab.link and block != "preformatted"
+        target = link_target(el.get(vocab.href), self.base) if is_link else None
+        if target:
+            self.parts.append(_LINK_OPEN)
+            self.hrefs.append(target)
+        if el.text:
+            self.parts.append(el.text)
+        for child in el:
+            self.walk(child, kind, level, own, inline)
+        if target:
+            self.parts.append(_LINK_CLOSE)

@@ -75,6 +75,48 @@ def pdf_blocks(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[
 
 
 def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[str, ...], str | None]:
+    reader = _open(data)
+    pages, markers, notes = _read_pages(reader)
+    unreadable = _drop_garbled(pages)
+    empty = [number for number, lines in enumerate(pages, start=1) if not lines]
+    if empty and ocr is not None:
+        try:
+            recognised, more, title = _extract(ocr(data, empty))
+        except NoTextLayer:
+            raise NoTextLayer("No text could be recognised on this scan: it may be blank, a picture, or too "
+                              "faint or small to read.") from None
+        said = f"{_plural(len(empty), 'page')} read by text recognition (OCR): names and numbers may be misread"
+        return recognised, (said, *more), title
+    notes += _unread_pages(pages, empty, unreadable)
+    notes += _remove_furniture(pages)
+    all_lines = [ln for lines in pages for ln in lines]
+    sizes: Counter[float] = Counter()
+    for ln in all_lines:
+        sizes[round(ln.size, 1)] += len(ln.text)
+    body = sizes.most_common(1)[0][0]  # the size most of the text is set in
+    notes += _tables_and_figures(pages, body)
+    regions, footnotes = _regions(pages, body)
+    endnotes = paragraphs(footnotes, body) if footnotes else []
+    if endnotes:
+        notes.append(f"{_plural(len(endnotes), 'footnote')} moved to the end")
+    vocabulary = Counter(w.lower() for ln in all_lines for w in re.findall(r"[\w-]+", ln.text))
+    blocks, found = _paragraph_blocks(paragraphs(regions, body) + endnotes, vocabulary)
+    markers += found
+    form = _form_fields(reader)
+    if form:
+        blocks.append(Block(index=len(blocks), kind="heading", text="Form fields", level=2))
+        for text in form:
+            blocks.append(Block(index=len(blocks), kind="paragraph", text=text))
+        notes.append(f"{_plural(len(form), 'form field')} read as label and value, at the end")
+    if markers:
+        notes.append(_plural(markers, "footnote marker"))
+    if not blocks:
+        raise NoTextLayer(f"This PDF has no readable text: {_SCANNED}")
+    return blocks, tuple(notes), _title(reader, blocks, pages[0] if pages else [], body)
+
+
+def _open(data: bytes) -> Any:
+    """The PDF, opened (an empty password tried), or why it cannot be."""
     from pypdf import PdfReader  # imported here so `import reader` stays fast
     from pypdf.errors import DependencyError
 
@@ -88,38 +130,30 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
             raise Unprocessable("This PDF is protected by a password. Remove the password and upload it again.")
     if len(reader.pages) == 0:
         raise Unprocessable("This PDF has no pages.")
-    pages, markers, notes = _read_pages(reader)
-    unreadable = _drop_garbled(pages)
-    empty = [number for number, lines in enumerate(pages, start=1) if not lines]
-    if empty and ocr is not None:
-        try:
-            recognised, more, title = _extract(ocr(data, empty))
-        except NoTextLayer:
-            raise NoTextLayer("No text could be recognised on this scan: it may be blank, a picture, or too "
-                              "faint or small to read.") from None
-        said = f"{_plural(len(empty), 'page')} read by text recognition (OCR): names and numbers may be misread"
-        return recognised, (said, *more), title
+    return reader
+
+
+def _unread_pages(pages: list[list[Line]], empty: list[int], unreadable: list[int]) -> list[str]:
+    """The notes on pages without text; NoTextLayer when no page has any."""
     if not any(pages):
         if unreadable:
             raise NoTextLayer("The text of this PDF cannot be read: its fonts have no usable character mapping, "
                               "and text recognition (OCR), which would read its pages as images, is not available "
                               "on this server.")
         raise NoTextLayer(f"This PDF has no text layer: {_SCANNED}")
+    notes = []
     blank = [n for n in empty if n not in unreadable]
     if blank and len(empty) < len(pages):
         notes.append(f"{_plural(len(blank), 'page')} without text (scanned, or blank) not read: " + _page_list(blank))
     if unreadable:
         notes.append(f"{_plural(len(unreadable), 'page')} whose text cannot be read (fonts without a usable "
                      f"character mapping; text recognition would read them): " + _page_list(unreadable))
-    notes += _remove_furniture(pages)
-    form = _form_fields(reader)
-    all_lines = [ln for lines in pages for ln in lines]
-    sizes: Counter[float] = Counter()
-    for ln in all_lines:
-        sizes[round(ln.size, 1)] += len(ln.text)
-    body = sizes.most_common(1)[0][0]  # the size most of the text is set in
-    regions: list[list[Line]] = []
-    footnotes: list[list[Line]] = []
+    return notes
+
+
+def _tables_and_figures(pages: list[list[Line]], body: float) -> list[str]:
+    """Drop caps joined, tables read row by row, text inside figures taken out: what was done."""
+    notes = []
     tables = figures = 0
     figure_pages: list[int] = []
     for lines in pages:
@@ -134,6 +168,13 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
         notes.append(f"{_plural(tables, 'table')} read row by row with their headers")
     if figures:
         notes.append(f"text inside figures not read (pages {_page_list(figure_pages)})")
+    return notes
+
+
+def _regions(pages: list[list[Line]], body: float) -> tuple[list[list[Line]], list[list[Line]]]:
+    """The regions of every page in reading order, and the footnotes taken from them."""
+    regions: list[list[Line]] = []
+    footnotes: list[list[Line]] = []
     for lines in pages:
         floor = min((ln.y for ln in lines), default=0.0)
         on_page = 0
@@ -142,12 +183,14 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
             regions += [main] if main else []
             footnotes += [notes_part] if notes_part else []
             on_page += len(notes_part)
-    endnotes = paragraphs(footnotes, body) if footnotes else []
-    if endnotes:
-        notes.append(f"{_plural(len(endnotes), 'footnote')} moved to the end")
-    vocabulary = Counter(w.lower() for ln in all_lines for w in re.findall(r"[\w-]+", ln.text))
+    return regions, footnotes
+
+
+def _paragraph_blocks(paras: list[Any], vocabulary: Counter[str]) -> tuple[list[Block], int]:
+    """The blocks of the paragraphs, lines joined and footnote markers taken out (and counted)."""
     blocks: list[Block] = []
-    for para in paragraphs(regions, body) + endnotes:
+    markers = 0
+    for para in paras:
         text, found = _strip_markers(_join(para.lines, vocabulary))
         markers += found
         kind = para.kind
@@ -156,16 +199,7 @@ def _extract(data: bytes, ocr: Ocr | None = None) -> tuple[list[Block], tuple[st
         if text:
             page = para.lines[0].page
             blocks.append(Block(index=len(blocks), kind=kind, text=text, level=para.level, page=page))
-    if form:
-        blocks.append(Block(index=len(blocks), kind="heading", text="Form fields", level=2))
-        for text in form:
-            blocks.append(Block(index=len(blocks), kind="paragraph", text=text))
-        notes.append(f"{_plural(len(form), 'form field')} read as label and value, at the end")
-    if markers:
-        notes.append(_plural(markers, "footnote marker"))
-    if not blocks:
-        raise NoTextLayer(f"This PDF has no readable text: {_SCANNED}")
-    return blocks, tuple(notes), _title(reader, blocks, pages[0] if pages else [], body)
+    return blocks, markers
 
 
 def _read_pages(reader: Any) -> tuple[list[list[Line]], int, list[str]]:
@@ -341,18 +375,7 @@ def _plural(count: int, noun: str) -> str:
 
 def _remove_furniture(pages: list[list[Line]]) -> list[str]:
     """Drop margin line numbers, running headers and footers and page numbers; say what went."""
-    numbered = 0
-    for lines in pages:
-        numbers = [ln for ln in lines if re.fullmatch(r"\d{1,3}", ln.text)]
-        others = [ln for ln in lines if not re.fullmatch(r"\d{1,3}", ln.text)]
-        if len(numbers) < 5 or not others:
-            continue
-        # Numbers in a margin band beside all the text are line numbers (transcripts, drafts).
-        left, right = min(o.x0 for o in others), max(o.x1 for o in others)
-        margin = {id(n) for n in numbers if n.x1 < left or n.x0 > right}
-        if len(margin) >= 5:
-            numbered += 1
-            lines[:] = [ln for ln in lines if id(ln) not in margin]
+    numbered = _drop_line_numbers(pages)
     edges = [_edges(lines) for lines in pages]
     seen: dict[tuple[str, str], list[tuple[int, list[int]]]] = {}
     for index, (top, bottom, _) in enumerate(edges):
@@ -365,8 +388,40 @@ def _remove_furniture(pages: list[list[Line]]) -> list[str]:
     # or on a few pages with a number that counts up with them (a chapter's running head).
     needed = max(2, math.ceil(0.3 * len(pages)))
     furniture = {key for key, found in seen.items() if len(found) >= needed or _counts_pages(found)}
-    # Marks anywhere on the page that repeat at the same place on most pages: printers' ruler
-    # digits, crop-mark labels, a slug in the margin.
+    marked = _drop_placed_marks(pages, needed)
+    running = numbered_pages = 0
+    for lines, (top, bottom, outer) in zip(pages, edges):
+        page_numbers = {id(ln) for ln in outer if _PAGE_NUMBER.fullmatch(ln.text)}
+        repeated = {id(ln) for zone, group in (("top", top), ("bottom", bottom)) for ln in group
+                    if (zone, _mask(ln.text)) in furniture} - page_numbers
+        running += bool(repeated)
+        numbered_pages += bool(page_numbers)
+        lines[:] = [ln for ln in lines if id(ln) not in repeated | page_numbers]
+    said = (("running headers and footers", running), ("page numbers", numbered_pages), ("line numbers", numbered),
+            ("marks repeated at the same place", marked))
+    return [f"{what} on {_plural(count, 'page')}" for what, count in said if count]
+
+
+def _drop_line_numbers(pages: list[list[Line]]) -> int:
+    """Numbers in a margin band beside all the text are line numbers (transcripts, drafts):
+    dropped; returns on how many pages."""
+    numbered = 0
+    for lines in pages:
+        numbers = [ln for ln in lines if re.fullmatch(r"\d{1,3}", ln.text)]
+        others = [ln for ln in lines if not re.fullmatch(r"\d{1,3}", ln.text)]
+        if len(numbers) < 5 or not others:
+            continue
+        left, right = min(o.x0 for o in others), max(o.x1 for o in others)
+        margin = {id(n) for n in numbers if n.x1 < left or n.x0 > right}
+        if len(margin) >= 5:
+            numbered += 1
+            lines[:] = [ln for ln in lines if id(ln) not in margin]
+    return numbered
+
+
+def _drop_placed_marks(pages: list[list[Line]], needed: int) -> int:
+    """Marks anywhere on the page that repeat at the same place on most pages (printers' ruler
+    digits, crop-mark labels, a slug in the margin): dropped; returns on how many pages."""
     placed: Counter[tuple[str, int, int]] = Counter()
     alone = [{id(ln) for ln in lines if len(ln.text) <= 16 and _stands_alone(ln, lines)} for lines in pages]
     for lines, ids in zip(pages, alone):
@@ -379,24 +434,7 @@ def _remove_furniture(pages: list[list[Line]]) -> list[str]:
                     or (_mask(ln.text), round(ln.x0 / 4), round(ln.y / 4)) not in marks]
             marked += len(kept) < len(lines)
             lines[:] = kept
-    running = numbered_pages = 0
-    for lines, (top, bottom, outer) in zip(pages, edges):
-        page_numbers = {id(ln) for ln in outer if _PAGE_NUMBER.fullmatch(ln.text)}
-        repeated = {id(ln) for zone, group in (("top", top), ("bottom", bottom)) for ln in group
-                    if (zone, _mask(ln.text)) in furniture} - page_numbers
-        running += bool(repeated)
-        numbered_pages += bool(page_numbers)
-        lines[:] = [ln for ln in lines if id(ln) not in repeated | page_numbers]
-    notes = []
-    if running:
-        notes.append(f"running headers and footers on {_plural(running, 'page')}")
-    if numbered_pages:
-        notes.append(f"page numbers on {_plural(numbered_pages, 'page')}")
-    if numbered:
-        notes.append(f"line numbers on {_plural(numbered, 'page')}")
-    if marked:
-        notes.append(f"marks repeated at the same place on {_plural(marked, 'page')}")
-    return notes
+    return marked
 
 
 def _stands_alone(line: Line, lines: list[Line]) -> bool:

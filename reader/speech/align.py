@@ -105,37 +105,16 @@ def estimate(text: str, samples: np.ndarray, rate: int,
     starts where the sound starts, pauses fall where the text has punctuation, and the time
     between is shared by length: `weigh` (a word's phoneme count, where a phonemiser of the
     language is at hand) or its letters. The aligner's timings replace these once it has run."""
-    import numpy as np
 
     from .espeak import word_spans
 
     spans = word_spans(text)
     if not spans or rate <= 0 or samples.size == 0:
         return ()
-    size = max(int(rate * _FRAME), 1)
-    count = samples.size // size
-    if count == 0:
+    sound = _sound(samples, rate)
+    if sound is None:
         return ()
-    frames = np.abs(samples[: count * size].astype(np.float32)).reshape(count, size)
-    level = np.sqrt((frames ** 2).mean(axis=1))
-    peak = float(level.max())
-    if peak <= 0:
-        return ()
-    loud = level > 0.05 * peak  # int16 or float samples alike
-    sounding = np.flatnonzero(loud)
-    if sounding.size == 0:
-        return ()
-    first, last = int(sounding[0]), int(sounding[-1]) + 1
-    # Pauses inside the speech: runs of quiet frames at least _MIN_GAP long.
-    pauses: list[tuple[float, float]] = []
-    run = 0
-    for k in range(first, last):
-        if not loud[k]:
-            run += 1
-            continue
-        if run * _FRAME >= _MIN_GAP:
-            pauses.append(((k - run) * _FRAME, k * _FRAME))
-        run = 0
+    first, last, pauses = sound
     weights = [(weigh or _weight)(text[s:e]) for s, e in spans]
     breaks = [i for i in range(len(spans) - 1) if _PAUSE_AFTER.search(text[spans[i][1]:spans[i + 1][0]])]
     # Each pause goes to the punctuation whose expected time (by length) is nearest, in order.
@@ -218,3 +197,34 @@ class WordAligner:
             return words
         finally:
             release()
+
+
+def _sound(samples: np.ndarray, rate: int) -> tuple[int, int, list[tuple[float, float]]] | None:
+    """Where the sound starts and ends (in frames of _FRAME s) and the pauses inside it (runs of
+    quiet frames at least _MIN_GAP long, in seconds); None for silence."""
+    import numpy as np
+
+    size = max(int(rate * _FRAME), 1)
+    count = samples.size // size
+    if count == 0:
+        return None
+    frames = np.abs(samples[: count * size].astype(np.float32)).reshape(count, size)
+    level = np.sqrt((frames ** 2).mean(axis=1))
+    peak = float(level.max())
+    if peak <= 0:
+        return None
+    loud = level > 0.05 * peak  # int16 or float samples alike
+    sounding = np.flatnonzero(loud)
+    if sounding.size == 0:
+        return None
+    first, last = int(sounding[0]), int(sounding[-1]) + 1
+    pauses: list[tuple[float, float]] = []
+    run = 0
+    for k in range(first, last):
+        if not loud[k]:
+            run += 1
+            continue
+        if run * _FRAME >= _MIN_GAP:
+            pauses.append(((k - run) * _FRAME, k * _FRAME))
+        run = 0
+    return first, last, pauses

@@ -79,41 +79,7 @@ def translate(exc: BaseException, profile: Profile, what: str) -> CloudError:
         return CloudError(f"Reader could not reach the {service} ({what}). Check the endpoint setting "
                           "and the network, then try again.")
     if isinstance(exc, openai.APIStatusError):
-        if status == 401:
-            return CloudNotConfigured(f"The {service} refused Reader's credentials (401). {profile.auth_hint}")
-        if status == 403:
-            return CloudNotConfigured(f"The {service} denied access (403). {profile.role_hint}")
-        if status == 404 and code in ("DeploymentNotFound", "model_not_found", "ModelNotFound"):
-            return CloudNotConfigured(
-                f"The {service} has no deployment or model named {profile.model!r} "
-                f"(404 {code}). Check {profile.model_setting}: it must be the "
-                "deployment name, not the model name. A new deployment can take a few minutes to appear."
-            )
-        if status == 404:
-            return CloudNotConfigured(
-                f"The {service} has no such route (404{' ' + code if code else ''}). Check the endpoint "
-                "setting, and READER_AZURE_ROUTE: v1 for current models, deployments (with OPENAI_API_VERSION) "
-                "for Whisper deployments and older resources."
-            )
-        if status == 429:
-            wait = _retry_after(exc)
-            quota = "quota" in str(getattr(exc, "message", "")).lower()
-            cause = ("has used up its quota for this minute (raise the deployment's quota in the Azure portal)"
-                     if quota else "is busy (no capacity right now)")
-            return RateLimited(f"The {service} {cause}. Try again in {math.ceil(wait)} s.", retry_after=wait)
-        if status == 400 and _content_filtered(exc):
-            return CloudRejected(
-                f"The {service} refused this {what} under its content policy (a policy decision, not a fault "
-                "in the text or in Reader). Reading on with the next sentence, or with an offline voice, works."
-            )
-        if status == 413:
-            return CloudRejected(f"The {service} takes recordings up to 25 MB; this one is larger.")
-        if status is not None and status < 500:
-            return CloudRejected(
-                f"The {service} could not handle this {what} ({status}{' ' + code if code else ''})."
-            )
-        return CloudError(f"The {service} failed ({status}) after {profile.retries} retries. "
-                          "Please try again shortly.")
+        return _status_error(exc, status, code, profile, what)
     # Mid-body failures come from the HTTP library itself (the connection broke off).
     return CloudError(f"The connection to the {service} broke off during the {what}. Please try again.")
 
@@ -137,3 +103,43 @@ def _is_credential_error(exc: BaseException) -> bool:
     except ImportError:  # azure-identity is optional for the openai engine
         return False
     return isinstance(exc, ClientAuthenticationError)
+
+
+def _status_error(exc: BaseException, status: int | None, code: str | None, profile: Profile, what: str) -> CloudError:
+    """The service answered with an error status: what it means, and what to do."""
+    service = profile.service
+    if status == 401:
+        return CloudNotConfigured(f"The {service} refused Reader's credentials (401). {profile.auth_hint}")
+    if status == 403:
+        return CloudNotConfigured(f"The {service} denied access (403). {profile.role_hint}")
+    if status == 404 and code in ("DeploymentNotFound", "model_not_found", "ModelNotFound"):
+        return CloudNotConfigured(
+            f"The {service} has no deployment or model named {profile.model!r} "
+            f"(404 {code}). Check {profile.model_setting}: it must be the "
+            "deployment name, not the model name. A new deployment can take a few minutes to appear."
+        )
+    if status == 404:
+        return CloudNotConfigured(
+            f"The {service} has no such route (404{' ' + code if code else ''}). Check the endpoint "
+            "setting, and READER_AZURE_ROUTE: v1 for current models, deployments (with OPENAI_API_VERSION) "
+            "for Whisper deployments and older resources."
+        )
+    if status == 429:
+        wait = _retry_after(exc)
+        quota = "quota" in str(getattr(exc, "message", "")).lower()
+        cause = ("has used up its quota for this minute (raise the deployment's quota in the Azure portal)"
+                 if quota else "is busy (no capacity right now)")
+        return RateLimited(f"The {service} {cause}. Try again in {math.ceil(wait)} s.", retry_after=wait)
+    if status == 400 and _content_filtered(exc):
+        return CloudRejected(
+            f"The {service} refused this {what} under its content policy (a policy decision, not a fault "
+            "in the text or in Reader). Reading on with the next sentence, or with an offline voice, works."
+        )
+    if status == 413:
+        return CloudRejected(f"The {service} takes recordings up to 25 MB; this one is larger.")
+    if status is not None and status < 500:
+        return CloudRejected(
+            f"The {service} could not handle this {what} ({status}{' ' + code if code else ''})."
+        )
+    return CloudError(f"The {service} failed ({status}) after {profile.retries} retries. "
+                      "Please try again shortly.")

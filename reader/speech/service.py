@@ -267,73 +267,16 @@ class SpeechService:
         cooling = self._cooling_down(synth.name)
         if cooling is not None:
             raise cooling
-        chars = len(text.text)
-
-        def check_budget() -> None:
-            if caps.remote and self.budget is not None:
-                self.budget.check(req.client, chars)
-
-        def committed(made: CachedAudio) -> None:
-            self.cache.record("misses")
-            if self.metrics is not None:
-                self.metrics.synthesised(synth.name, chars)
-            if caps.remote and self.budget is not None:
-                self.budget.spend(req.client, chars)
-            if aligned and req.timings and not made.words:  # Piper times its own words; others wait for Whisper
-                self._align_later(key, made.audio, spec.name, text.text, voice.language)
-
+        miss = _Miss(self, synth, voice, req, spec, style, speed, text.text, key, aligned)
         if caps.streams and req.stream:
-            streamer = cast(StreamingSynthesizer, synth)
-
-            def start() -> Iterator[bytes]:
-                check_budget()
-                with _engine_errors(synth):
-                    return streamer.stream(text.text, voice.name, spec.name, instructions=style, speed=speed)
-
-            return self._streamed(spoken, synth, start, lambda data: _entry(data, spec), committed)
-
+            return self._streamed(spoken, synth, miss.engine_stream, lambda data: _entry(data, spec), miss.committed)
         spans = units.units(text.text, caps.unit_chars, caps.unit_words) if req.stream and not caps.streams else []
         if len(spans) > 1:  # a long text from an offline voice: send each unit as it is made
-            held = ExitStack()
-            made: list[units.UnitStream] = []
-
-            def start_units() -> Iterator[bytes]:
-                held.enter_context(self._heavy(req.client, caps.remote))
-                try:
-                    stream = units.UnitStream(synth, text.text, voice.name, spans, spec.name, instructions=style,
-                                              speed=speed, release=held.close)
-                    with _engine_errors(synth):
-                        stream.prime()
-                except BaseException:
-                    held.close()
-                    raise
-                made.append(stream)
-                return stream
-
-            def finish_units(data: bytes) -> CachedAudio:
-                stream = made[0]
-                return CachedAudio.of(data, spec.mime, stream.duration,
-                                      ((w.start, w.end, w.t0, w.t1) for w in stream.words))
-
-            return self._streamed(spoken, synth, start_units, finish_units, committed)
-
-        def produce() -> CachedAudio:
-            check_budget()
-            with _engine_errors(synth):
-                if caps.streams:
-                    streamer = cast(StreamingSynthesizer, synth)
-                    return _entry(stream_bytes(streamer.stream(text.text, voice.name, spec.name,
-                                                               instructions=style, speed=speed)), spec)
-                with self._heavy(req.client, caps.remote):
-                    speech = units.synthesize(synth, text.text, voice.name, instructions=style, speed=speed)
-                    data = audio.encode(speech.samples, speech.sample_rate, spec.name)
-            timings = ((w.start, w.end, w.t0, w.t1) for w in speech.words)
-            return CachedAudio.of(data, spec.mime, speech.duration, timings)
-
-        entry, hit = self.cache.get_or_create(key, produce)
+            return self._streamed(spoken, synth, lambda: miss.unit_stream(spans), miss.units_entry, miss.committed)
+        entry, hit = self.cache.get_or_create(key, miss.produce)
         if hit:
             return self._hit(spoken, synth, entry)
-        committed(entry)
+        miss.committed(entry)
         spoken.hit, spoken.entry = False, entry
         return spoken
 
@@ -473,6 +416,74 @@ def _engine_errors(synth: Synthesizer) -> Iterator[None]:
         LOGGER.error("synthesis failed in engine %s: %s", synth.name, type(exc).__name__)
         raise EngineError(f"The {synth.name} voice could not speak this sentence.") from exc
 
+
+
+class _Miss:
+    """The making of one uncached clip: whole, streamed by its engine, or unit by unit; and what
+    is counted once it is in the cache (a miss, the characters, the budget, the words to align)."""
+
+    def __init__(self, service: SpeechService, synth: Synthesizer, voice: Voice, req: SpeechRequest,
+                 spec: audio.Format, style: str | None, speed: float, text: str, key: str, aligned: bool) -> None:
+        self.service, self.synth, self.voice, self.req, self.spec = service, synth, voice, req, spec
+        self.style, self.speed, self.text, self.key, self.aligned = style, speed, text, key, aligned
+        self.caps = synth.capabilities
+        self._units: list[units.UnitStream] = []
+
+    def check_budget(self) -> None:
+        if self.caps.remote and self.service.budget is not None:
+            self.service.budget.check(self.req.client, len(self.text))
+
+    def committed(self, made: CachedAudio) -> None:
+        svc, chars = self.service, len(self.text)
+        svc.cache.record("misses")
+        if svc.metrics is not None:
+            svc.metrics.synthesised(self.synth.name, chars)
+        if self.caps.remote and svc.budget is not None:
+            svc.budget.spend(self.req.client, chars)
+        if self.aligned and self.req.timings and not made.words:  # Piper times its own words; others wait for Whisper
+            svc._align_later(self.key, made.audio, self.spec.name, self.text, self.voice.language)
+
+    def engine_stream(self) -> Iterator[bytes]:
+        """The engine's own stream of encoded audio."""
+        self.check_budget()
+        with _engine_errors(self.synth):
+            return cast(StreamingSynthesizer, self.synth).stream(self.text, self.voice.name, self.spec.name,
+                                                                instructions=self.style, speed=self.speed)
+
+    def unit_stream(self, spans: list[tuple[int, int]]) -> Iterator[bytes]:
+        """Each unit encoded as it is made, in a heavy-work slot held until the stream ends."""
+        held = ExitStack()
+        held.enter_context(self.service._heavy(self.req.client, self.caps.remote))
+        try:
+            stream = units.UnitStream(self.synth, self.text, self.voice.name, spans, self.spec.name,
+                                      instructions=self.style, speed=self.speed, release=held.close)
+            with _engine_errors(self.synth):
+                stream.prime()
+        except BaseException:
+            held.close()
+            raise
+        self._units.append(stream)
+        return stream
+
+    def units_entry(self, data: bytes) -> CachedAudio:
+        stream = self._units[0]
+        words = ((w.start, w.end, w.t0, w.t1) for w in stream.words)
+        return CachedAudio.of(data, self.spec.mime, stream.duration, words)
+
+    def produce(self) -> CachedAudio:
+        """The whole clip, made here."""
+        self.check_budget()
+        synth, spec = self.synth, self.spec
+        with _engine_errors(synth):
+            if self.caps.streams:
+                streamer = cast(StreamingSynthesizer, synth)
+                return _entry(stream_bytes(streamer.stream(self.text, self.voice.name, spec.name,
+                                                           instructions=self.style, speed=self.speed)), spec)
+            with self.service._heavy(self.req.client, self.caps.remote):
+                speech = units.synthesize(synth, self.text, self.voice.name, instructions=self.style, speed=self.speed)
+                data = audio.encode(speech.samples, speech.sample_rate, spec.name)
+        timings = ((w.start, w.end, w.t0, w.t1) for w in speech.words)
+        return CachedAudio.of(data, spec.mime, speech.duration, timings)
 
 def _entry(data: bytes, spec: audio.Format) -> CachedAudio:
     """A cache entry for audio that arrived encoded in `spec` (from a cloud engine)."""

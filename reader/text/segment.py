@@ -195,15 +195,7 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int, words: _Words 
     run = text[i:j]
     strong = _STRONG.search(run) is not None
     if not text[k].isspace():
-        if strong:
-            return k if _CJK_STOP.search(run) and not text[k].islower() else -1
-        if run != "." or k != j:
-            return -1
-        if text[k].isdigit() and (text[max(0, i - 3) : i].isalpha() or text[i - 1 : i] == ")"):
-            f = _FOOTNOTE.match(text, k)
-            if f and text[_token_start(text, i) : i].lower().lstrip(_OPENERS) not in words.numeric:
-                return f.end()
-        return k if _nospace_split(text, i, k) else -1
+        return _glued_cut(text, i, j, k, run, strong, words)
     m = _NEXT.match(text, k)
     assert m is not None  # the pattern can match the empty string
     o = m.end("open")
@@ -214,26 +206,52 @@ def _term_cut(text: str, i: int, j: int, k: int, sent_start: int, words: _Words 
     if c.islower() and nxt[1:] != nxt[1:].lower():
         c = nxt[1]  # "iPadOS 13 made": a brand name, not a lower-case continuation
     if c.islower():
-        if o == k + 1 and _LOWER_LABEL.match(text, o):
+        return _lower_cut(text, i, j, k, o, run, strong, sent_start, words)
+    return _upper_cut(text, i, j, k, o, c, nxt, run, strong, sent_start, words)
+
+
+def _glued_cut(text: str, i: int, j: int, k: int, run: str, strong: bool, words: _Words) -> int:
+    """The terminators are followed by no space ("end.Next", "note.3", "。次")."""
+    if strong:
+        return k if _CJK_STOP.search(run) and not text[k].islower() else -1
+    if run != "." or k != j:
+        return -1
+    if text[k].isdigit() and (text[max(0, i - 3) : i].isalpha() or text[i - 1 : i] == ")"):
+        f = _FOOTNOTE.match(text, k)
+        if f and text[_token_start(text, i) : i].lower().lstrip(_OPENERS) not in words.numeric:
+            return f.end()
+    return k if _nospace_split(text, i, k) else -1
+
+
+def _lower_cut(text: str, i: int, j: int, k: int, o: int, run: str, strong: bool, sent_start: int,
+               words: _Words) -> int:
+    """The next word (at o) starts in lower case."""
+    if o == k + 1 and _LOWER_LABEL.match(text, o):
+        return k
+    same_line = "\n" not in text[k:o] and "\r" not in text[k:o]
+    # Informal text starts sentences in lower case ("thanks! worked for me", "it broke
+    # again lol. anyone else?"): a lone "!", "?" or "." ends one unless a quotation closes
+    # after it ('"Stop!" he said') or the period belongs to an abbreviation or initial.
+    if same_line and k == j and " " not in run:
+        if strong and "…" not in run and "." not in run:
+            # "She works at Yahoo! in accounting": a name with "!" inside a sentence
+            named = run == "!" and _NAME_BANG.search(text, max(sent_start, i - 64), i)
+            return -1 if named else k
+        if run == "." and _ends_before_lower(text, max(_token_start(text, i), sent_start), i, words):
             return k
-        # Informal text starts sentences in lower case ("thanks! worked for me", "it broke
-        # again lol. anyone else?"): a lone "!", "?" or "." ends one unless a quotation closes
-        # after it ('"Stop!" he said') or the period belongs to an abbreviation or initial.
-        if "\n" not in text[k:o] and "\r" not in text[k:o] and k == j and " " not in run:
-            if strong and "…" not in run and "." not in run:
-                # "She works at Yahoo! in accounting": a name with "!" inside a sentence
-                named = run == "!" and _NAME_BANG.search(text, max(sent_start, i - 64), i)
-                return -1 if named else k
-            if run == "." and _ends_before_lower(text, max(_token_start(text, i), sent_start), i, words):
-                return k
-        if "\n" not in text[k:o] and "\r" not in text[k:o]:
-            return -1
-        # A line that ends a sentence before a lower-case line ("city.\nfeatures") unless
-        # the period belongs to an abbreviation wrapped onto the next line ("e.g.\nthe").
-        if strong or run != "." and " " not in run:
-            return k
-        s = max(_token_start(text, i), sent_start)
-        return k if run == "." and _period_ends(text, s, i, "A", "", sent_start, words) else -1
+    if same_line:
+        return -1
+    # A line that ends a sentence before a lower-case line ("city.\nfeatures") unless
+    # the period belongs to an abbreviation wrapped onto the next line ("e.g.\nthe").
+    if strong or run != "." and " " not in run:
+        return k
+    s = max(_token_start(text, i), sent_start)
+    return k if run == "." and _period_ends(text, s, i, "A", "", sent_start, words) else -1
+
+
+def _upper_cut(text: str, i: int, j: int, k: int, o: int, c: str, nxt: str, run: str, strong: bool,
+               sent_start: int, words: _Words) -> int:
+    """The next character (c, at o) is no lower-case letter: a capital, a digit, a mark."""
     if c in "-–—":
         d = _DASH_NEXT.match(text, o)
         c = d.group(1) if d else ","  # "-- voila! -- you" goes on, "see? - Posted" does not
