@@ -52,12 +52,14 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
-# The whole suite: lint, types, then every test but the evaluation ones (they need ../shared).
+# The whole suite: lint, types, the layers, then every test but the evaluation ones (they need
+# ../shared), two test files at a time (each file's servers on ports and data dirs of their own).
+JOBS ?= 2
 test: $(VENV)/.installed-test system-deps lint
-	READER_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "not eval"
+	READER_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "not eval" -n $(JOBS) --dist loadfile
 
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not browser and not slow and not eval"
+	$(BIN)/python -m pytest -m "not browser and not slow and not eval" -n $(JOBS) --dist loadfile
 
 # Tests and benchmarks on the evaluation data in ../shared/eval (real pages, PDFs, recordings).
 eval: $(VENV)/.installed-test
@@ -90,6 +92,7 @@ bench: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check reader tests bench wsgi.py
 	$(BIN)/mypy --strict
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts
