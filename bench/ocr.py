@@ -7,16 +7,15 @@ gives), against reading the same text from a real text layer in the same run.
 
 from __future__ import annotations
 
-import io
-import os
-import random
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from scans import scanned_page, text_layer_pdf  # noqa: E402
 
 TEXT = (
     "Reading aloud helps people who cannot see the page, people who tire of small print, and people "
@@ -28,38 +27,7 @@ TEXT = (
 
 
 def page(text: str, font_name: str, dpi: int, tilt: float, seed: int) -> bytes:
-    import matplotlib
-    from PIL import Image, ImageDraw, ImageFont
-
-    rng = random.Random(seed)
-    scale = dpi / 200
-    font = ImageFont.truetype(os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data/fonts/ttf", font_name),
-                              int(32 * scale))
-    img = Image.new("L", (int(1700 * scale), int(2200 * scale)), 255)
-    draw = ImageDraw.Draw(img)
-    for n, line in enumerate(textwrap.wrap(text, 72)):
-        draw.text((int(150 * scale), int((200 + 52 * n) * scale)), line, font=font, fill=0)
-    for _ in range(int(4000 * scale)):  # speckle
-        draw.point((rng.randrange(img.width), rng.randrange(img.height)), fill=rng.randrange(0, 160))
-    img = img.rotate(tilt, fillcolor=255, resample=Image.Resampling.BICUBIC)
-    buf = io.BytesIO()
-    img.save(buf, format="PDF", resolution=float(dpi))
-    return buf.getvalue()
-
-
-def text_layer_pdf(text: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(8.5, 11))
-    for n, line in enumerate(textwrap.wrap(text, 72)):
-        fig.text(0.1, 0.9 - 0.03 * n, line, fontsize=11)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="pdf")
-    plt.close(fig)
-    return buf.getvalue()
+    return scanned_page(text, dpi=dpi, font=font_name, size=32, leading=52, tilt=tilt, speckle=4000, seed=seed)
 
 
 def main() -> None:

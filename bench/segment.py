@@ -21,6 +21,7 @@ MIN_CHARS = 200_000
 
 sys.path.insert(0, str(ROOT))  # so the script runs from a plain checkout too
 
+from reader.evaluation.segmentation import boundary_f1  # noqa: E402
 from reader.text.segment import segment  # noqa: E402
 
 
@@ -103,30 +104,5 @@ def print_f1s(pysbd_segmenter: Any) -> None:
         print("syntok is not installed (pip install syntok==1.4.4): its column is left out")
     print("| segmenter | informal F1 | edited F1 |\n|---|---|---|")
     for name, split in splitters:
-        scores = [_f1(own[kind], split) for kind in ("informal", "edited")]
+        scores = [boundary_f1(own[kind], split) for kind in ("informal", "edited")]
         print(f"| {name} | {scores[0]:.3f} | {scores[1]:.3f} |")
-
-
-def _f1(items: list[list[str]], split: Callable[[str], list[str]]) -> float:
-    tp = fp = fn = 0
-    for sentences in items:
-        text = " ".join(sentences)
-        gold, got = _ends(sentences, text), _ends(split(text), text)
-        tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
-    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return 2 * precision * recall / max(precision + recall, 1e-9)
-
-
-def _ends(sentences: list[str], text: str) -> set[int]:
-    out, pos = set(), 0
-    for sentence in sentences[:-1]:
-        at = text.find(sentence.strip(), pos)
-        if at < 0:
-            continue  # a segmenter that changed the text: that boundary is not found
-        pos = at + len(sentence.strip())
-        out.add(pos)
-    return out
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

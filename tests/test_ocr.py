@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import jiwer
 import pytest
+from scans import scanned_page, text_layer_pdf
 
 STORY = ("The lighthouse stood on the rocks at the edge of the bay. Every night the keeper climbed the stairs "
          "and lit the lamp, and every morning he wrote the weather in his book. In the winter of 1898 the storms "
@@ -29,36 +29,12 @@ def _tesseract() -> None:
 
 def _scan(text: str, fmt: str = "PDF") -> bytes:
     """A page of `text` as a scanner would give it: an image (200 dpi), no text layer."""
-    import matplotlib
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(os.path.join(os.path.dirname(matplotlib.__file__),
-                                           "mpl-data/fonts/ttf/DejaVuSerif.ttf"), 34)
-    page = Image.new("L", (1700, 2200), 255)
-    draw = ImageDraw.Draw(page)
-    for n, line in enumerate(textwrap.wrap(text, 72)):
-        draw.text((150, 200 + 54 * n), line, font=font, fill=0)
-    buf = io.BytesIO()
-    # Compressed as scanners do (an uncompressed TIFF would also make the test client spool to disk).
-    extra = {"compression": "tiff_lzw"} if fmt == "TIFF" else {}
-    page.save(buf, format=fmt, resolution=200.0, **extra)
-    return buf.getvalue()
+    return scanned_page(text, fmt=fmt)
 
 
 def _text_pdf(text: str) -> bytes:
     """A page with a real text layer (matplotlib's PDF backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(8.5, 11))
-    for n, line in enumerate(textwrap.wrap(text, 70)):
-        fig.text(0.1, 0.9 - 0.03 * n, line, fontsize=11)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="pdf")
-    plt.close(fig)
-    return buf.getvalue()
+    return text_layer_pdf(text, width=70)
 
 
 def _join(*pdfs: bytes) -> bytes:

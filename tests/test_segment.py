@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from reader.evaluation.segmentation import boundary_f1
 from reader.text.segment import segment, split_for_synthesis
 
 # pySBD's and Pragmatic Segmenter's golden rules and spec cases (MIT): see data/sentences/SOURCE.md.
@@ -260,26 +261,6 @@ def test_every_golden_rule_passes_through_the_api(client: Any) -> None:
 
 
 OWN = json.loads((SENTENCES / "reader_en.json").read_text(encoding="utf-8"))
-
-
-def _boundaries(sentences: list[str], text: str) -> set[int]:
-    """Where each sentence but the last ends in `text`."""
-    out, pos = set(), 0
-    for sentence in sentences[:-1]:
-        at = text.index(sentence.strip(), pos) + len(sentence.strip())
-        out.add(at)
-        pos = at
-    return out
-
-
-def boundary_f1(items: list[list[str]], split: Any) -> float:
-    tp = fp = fn = 0
-    for sentences in items:
-        text = " ".join(sentences)
-        gold, got = _boundaries(sentences, text), _boundaries(split(text), text)
-        tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
-    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    return 2 * precision * recall / max(precision + recall, 1e-9)
 
 
 @pytest.mark.parametrize(("kind", "bar"), [("informal", 0.95), ("edited", 0.98)])

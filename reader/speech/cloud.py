@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import audio
+from ..audio_cache.stream import ClosingStream
 from ..errors import CloudBusy
 from ..text.segment import split_for_synthesis
 from .base import Capabilities, Speech, Transcript, Voice
@@ -92,40 +93,6 @@ class Pacer:
             time.sleep(max(free_at - time.monotonic(), 0.01))
 
 
-class ByteStream:
-    """Encoded chunks as they arrive; close() (or the end) frees the connection and the slot."""
-
-    def __init__(self, chunks: Generator[bytes, None, None], cleanup: Callable[[], None],
-                 head: bytes = b"") -> None:
-        self._chunks = chunks
-        self._cleanup = cleanup
-        self._head = head
-        self._closed = False
-
-    def __iter__(self) -> ByteStream:
-        return self
-
-    def __next__(self) -> bytes:
-        if self._closed:
-            raise StopIteration
-        if self._head:
-            head, self._head = self._head, b""
-            return head
-        try:
-            return next(self._chunks)
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            try:
-                self._chunks.close()
-            finally:
-                self._cleanup()
-
-
 class CloudSynthesizer:
     """Text to speech on an OpenAI-style /audio/speech route, streamed in the requested format."""
 
@@ -165,7 +132,7 @@ class CloudSynthesizer:
             raise ValueError(f"Unknown voice {voice!r}")
 
     def stream(self, text: str, voice: str, fmt: str, *, instructions: str | None = None,
-               speed: float = 1.0) -> ByteStream:
+               speed: float = 1.0) -> ClosingStream:
         """Audio in `fmt` as the service sends it; HTTP errors raise here, before any byte."""
         self._check_voice(voice)
         parts = [text[s:e] for s, e in split_for_synthesis(text, MAX_INPUT)] or [text]
@@ -173,7 +140,7 @@ class CloudSynthesizer:
             # Containers such as wav or ogg cannot be glued together: synthesise, then encode once.
             speech = self.synthesize(text, voice, instructions=instructions, speed=speed)
             data = audio.encode(speech.samples, speech.sample_rate, fmt)
-            return ByteStream((c for c in (data,)), lambda: None)
+            return ClosingStream((c for c in (data,)), lambda: None)
         release = self._slots.acquire()
         try:
             chunks = self._chunks(self._open(parts[0], voice, fmt, instructions, speed), parts[1:],
@@ -184,7 +151,7 @@ class CloudSynthesizer:
         except BaseException:
             release()
             raise
-        return ByteStream(chunks, release, head)
+        return ClosingStream(chunks, release, head)
 
     def _open(self, text: str, voice: str, fmt: str, instructions: str | None, speed: float) -> Any:
         kwargs: dict[str, Any] = {"model": self._profile.model, "voice": voice, "input": text,
@@ -408,7 +375,7 @@ def _wav(samples: np.ndarray) -> bytes:
 
 
 def stream_bytes(stream: Iterator[bytes]) -> bytes:
-    """Drain a ByteStream (closing it however it ends)."""
+    """Drain a ClosingStream (closing it however it ends)."""
     try:
         return b"".join(stream)
     finally:
