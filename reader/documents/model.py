@@ -7,8 +7,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BLOCK_KINDS = ("heading", "paragraph", "list_item", "quote", "caption", "cell", "preformatted")
-
 
 @dataclass(frozen=True)
 class Block:

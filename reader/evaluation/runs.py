@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import statistics
 import time
 import urllib.error
@@ -359,9 +358,5 @@ def price_table(counts: Mapping[str, Mapping[str, float]], prices: Mapping[str, 
     rows.append({"service": "gpt-4o-transcribe (per minute of audio)", "kind": "transcription",
                  "cost": round(heard_minutes * prices["stt_per_minute"], 4), "saved_by_cache": 0.0})
     return rows
-
-
-def environment() -> dict[str, Any]:
-    return {"cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .base import WordTiming
 
-BOS, EOS, PAD = "^", "$", "_"
+BOS, PAD = "^", "_"  # (the end mark, "$", needs no place of its own here)
 _SILENT = frozenset(" ,.!?;:—–-\"'()…¡¿ˈˌ")  # breaks, punctuation and stress marks: no sound of their own
 _BREAKS = frozenset(" ,.!?;:—–…")
 

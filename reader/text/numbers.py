@@ -169,12 +169,6 @@ def money(symbol: str, amount: str, scale: str = "") -> str:
     return " and ".join(parts)
 
 
-def unit(amount: str, written: str) -> str:
-    """("5", "km") -> "five kilometres"; ("1", "ft") -> "one foot"."""
-    singular, plural_form = UNITS[written]
-    return f"{number(amount)} {singular if is_one(amount) else plural_form}"
-
-
 def clock(hour: int, minute: int, second: int | None = None, *, twelve_hour: bool = False) -> str:
     """(14, 5) -> "fourteen oh five"; (3, 0) -> "three o'clock"; (3, 0, twelve_hour) -> "three"."""
     if minute == 0 and second is None:

@@ -12,7 +12,6 @@ Other languages are left to the voice, which reads digits in its own language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 Piece = tuple[str, int, int]
 
@@ -139,4 +138,3 @@ def spoken_pieces(sentence: str, lang: str, pos: int, endpos: int) -> list[Piece
     return pieces
 
 
-Rules = Callable[[str, str, int, int], list[Piece]]
