@@ -277,7 +277,8 @@ def test_redis_away_then_back_with_its_data(cluster: Cluster) -> None:
             status, headers, data = http_call(method, url, body)
             assert status == 503, (url, status, data)
             assert json.loads(data)["status"] == 503 and int(headers["Retry-After"]) > 0
-            assert time.monotonic() - started < 5
+            # not a hang: a call that waited on Redis would wait out its 10 s socket timeout
+            assert time.monotonic() - started < 10
             print(f"Redis away: {method} {url.split('/', 3)[3]} -> 503 in {1000 * (time.monotonic() - started):.0f} ms")
         assert _metric(cluster.a, "reader_redis_up") == 0
         time.sleep(max(0.0, 10 - (time.monotonic() - went)))  # ten seconds away
