@@ -429,5 +429,6 @@ def test_whisper_loops_are_cut_from_the_final_text() -> None:
     assert without_loops("Comma. Comma. Comma. Comma.") == "Comma."
     assert without_loops("I said no, no, no to him.") == "I said no, no, no to him."
     assert without_loops("Thank you very much.") == "Thank you very much."
-    assert hotwords_for("email") is None and "Double" in str(hotwords_for("tel"))
+    # Addresses and numbers get no hotwords (digit patterns made recognition hang on the CPU's kernels).
+    assert all(hotwords_for(kind) is None for kind in ("email", "url", "tel", "number", "month"))
     assert "question mark" in str(hotwords_for("text")) and hotwords_for(None) == hotwords_for("text")
