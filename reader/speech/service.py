@@ -217,8 +217,12 @@ class SpeechService:
         """A cache hit, or a miss (streamed where the engine can), falling back where allowed."""
         spec = audio.get_format(req.format)
         synth, voice = self.resolve(req.voice)
+        return self._speak_or_fall_back(synth, voice, req, spec)
+
+    def _speak_or_fall_back(self, synth: Synthesizer, voice: Voice, req: SpeechRequest, spec: audio.Format,
+                            keyed: tuple[str | None, float, SpokenText, str] | None = None) -> Spoken:
         try:
-            return self._speak(synth, voice, req, spec)
+            return self._speak(synth, voice, req, spec, keyed)
         except CloudError as exc:
             offline = self.fallback_engine
             if not req.fallback or offline is None or offline == synth.name:
@@ -253,9 +257,10 @@ class SpeechService:
                         fmt=spec.name, text=text.text, speed=speed)
         return style, speed, text, key
 
-    def _speak(self, synth: Synthesizer, voice: Voice, req: SpeechRequest, spec: audio.Format) -> Spoken:
+    def _speak(self, synth: Synthesizer, voice: Voice, req: SpeechRequest, spec: audio.Format,
+               keyed: tuple[str | None, float, SpokenText, str] | None = None) -> Spoken:
         caps = synth.capabilities
-        style, speed, text, key = self._key(synth, voice, req, spec)
+        style, speed, text, key = keyed or self._key(synth, voice, req, spec)
         aligned = caps.word_timings == "aligned" and self.aligner is not None
         spoken = Spoken(mime=spec.mime, hit=True, voice=f"{synth.name}:{voice.name}", key=key, text=text,
                         deterministic=caps.deterministic, aligned=aligned)
@@ -318,20 +323,25 @@ class SpeechService:
         a first estimate: the engine's own timings, or the local Whisper's once it has run; until
         then (unless `wait`) an estimate from the audio's silences, made at once, while Whisper
         runs in the background. Several spoken words for one written token are one highlight."""
+        # The voice is resolved and the spoken text built once, for the probe and the audio alike.
         synth, voice = self.resolve(req.voice)
+        spec = audio.get_format(req.format)
+        whole = replace(req, stream=False, timings=False)
+        keyed = self._key(synth, voice, whole, spec)
         if synth.capabilities.streams and self._cooling_down(synth.name) is None:
             # The browser asks for audio and timings at once: let the audio request start its
             # stream rather than synthesise here without streaming and make it wait.
-            probe = self.speak_key(req)
+            probe = keyed[3]
             deadline = time.monotonic() + STREAM_GRACE
             while time.monotonic() < deadline and not self.cache.busy(probe) and self.cache.get(probe) is None:
                 time.sleep(0.05)
-        spoken = self.speak(replace(req, stream=False, timings=False))
+        spoken = self._speak_or_fall_back(synth, voice, whole, spec, keyed)
         assert spoken.entry is not None
         words: Words = spoken.entry.words
         estimated = False
         if not words and spoken.aligned and self.aligner is not None:
-            fmt, language = audio.get_format(req.format).name, self.resolve(spoken.voice)[1].language
+            spoke = voice if spoken.voice == f"{synth.name}:{voice.name}" else self.resolve(spoken.voice)[1]
+            fmt, language = spec.name, spoke.language
             found = self.aligner.refined(spoken.key)
             if found is not None:
                 words = found
