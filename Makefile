@@ -63,7 +63,7 @@ test-fast: $(VENV)/.installed-test
 
 # Tests and benchmarks on the evaluation data in ../shared/eval (real pages, PDFs, recordings).
 eval: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m eval
+	$(BIN)/python -m pytest -m eval -n $(JOBS) --dist loadfile
 	$(BIN)/python bench/segment.py
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/pdf.py
@@ -88,6 +88,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/kokoro.py
 	$(BIN)/python bench/live_dictation.py
 	$(BIN)/python bench/play_latency.py
+	$(BIN)/python bench/commands.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check reader tests bench wsgi.py
