@@ -141,7 +141,16 @@ def wer(reference: str, hypothesis: str) -> float:
     import jiwer
 
     ref, hyp = " ".join(normalise_words(reference)), " ".join(normalise_words(hypothesis))
-    return float(jiwer.wer(ref, hyp))
+    value = float(jiwer.wer(ref, hyp))
+    # TEST_WER_LOG=file: each measured WER with its test, to read the margins of the thresholds
+    # (the review of the recognition tests under every CPU kernel).
+    log = os.environ.get("TEST_WER_LOG")
+    if log:
+        with open(log, "a") as fh:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+            fh.write(json.dumps({"test": test, "wer": round(value, 4), "kernel": os.environ.get("CT2_FORCE_CPU_ISA", ""),
+                                 "mkl": os.environ.get("CT2_USE_MKL", "")}) + "\n")
+    return value
 
 
 def speech_manifest() -> dict[str, dict[str, Any]]:
