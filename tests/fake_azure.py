@@ -101,6 +101,10 @@ class FakeAzure:
         self.first_byte_at: list[float] = []  # perf_counter when each speech body's first byte left
         self.in_flight = 0
         self.max_in_flight = 0
+        # Seconds a speech response may keep its last chunk back while it is the only one in
+        # flight: a client that asks for the next sentences while one streams then meets them in
+        # flight together, however slow the machine (0: no waiting).
+        self.overlap_wait = 0.0
         self.filter_words: tuple[str, ...] = ()  # input containing one of these gets a content-filter 400
         self.stt_quota: tuple[int, float] | None = None  # (requests, per seconds) for transcriptions, as Azure's
         self._stt_times: list[float] = []
@@ -278,6 +282,9 @@ def _handler(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     self.wfile.flush()
                     sent += len(chunk)
+                deadline = time.monotonic() + fake.overlap_wait
+                while time.monotonic() < deadline and fake.max_in_flight < 2:
+                    time.sleep(0.02)
                 self.wfile.write(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True

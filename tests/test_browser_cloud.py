@@ -62,6 +62,7 @@ def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: 
 
         # A service that takes its time, so requests in flight overlap if they run in parallel.
         fake.chunk_size, fake.chunk_delay = 2048, 0.05
+        fake.overlap_wait = 10.0  # the first answer ends only once another is in flight (or 10 s on)
         page.click("#play-pause")
         wait_for_state(page, "playing")
         deadline = time.monotonic() + 30
@@ -79,4 +80,5 @@ def test_cloud_voice_with_a_style(cloud_server: tuple[str, FakeAzure], browser: 
         assert len({r.json["input"] for r in fake.speech_requests() if r.json}) == 5
         assert page.evaluate("() => localStorage.getItem('reader.style')") == "calm narrator"
     finally:
+        fake.overlap_wait = 0.0
         close_checked([context], errors)
