@@ -78,7 +78,7 @@ class Worker:
             count += 1
         return count
 
-    def run_job(self, job_id: str, fan_out: bool = True) -> None:
+    def run_job(self, job_id: str) -> None:
         """Make one narration: progress and heartbeat on the way, files whole at the end."""
         svc = self.svc
         store = svc.jobs
@@ -87,9 +87,8 @@ class Worker:
             return  # cancelled or done meanwhile
         folder = store.folder(job_id)
         last = 0.0
-        if fan_out:  # helpers on the other workers make later sentences meanwhile
-            for start in range(CHUNK, job.total, CHUNK):
-                svc.queue.enqueue("fill", job_id, start, start + CHUNK)
+        for start in range(CHUNK, job.total, CHUNK):  # helpers on the other workers make later sentences meanwhile
+            svc.queue.enqueue("fill", job_id, start, start + CHUNK)
 
         def progress(done: int, total: int) -> None:
             nonlocal last
